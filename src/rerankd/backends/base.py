@@ -1,0 +1,37 @@
+"""The contract every scoring engine fulfils.
+
+A backend turns finished prompts (token ids, template applied, already truncated) into
+relevance probabilities. Everything above it (template, batching, cache, API) is the same
+for every engine, so a new engine touches only this folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from rerankd.template import Prompt
+from rerankd.text_tokenizer import TextTokenizer
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a loaded model is, for /v1/models, cache keys and logs."""
+
+    model_id: str
+    revision: str
+    architecture: str
+    device: str
+    dtype: str
+
+
+class ScoringBackend(Protocol):
+    """Scores prompts. Implementations must be safe to call from one worker thread."""
+
+    info: ModelInfo
+    tokenizer: TextTokenizer
+
+    def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:
+        """P("yes") in [0, 1] for each prompt, in order, whatever the batch holds."""
+        ...
