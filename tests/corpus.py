@@ -12,7 +12,8 @@ DOCUMENTS = [
     "北京是中华人民共和国的首都，也是全国的政治和文化中心。",
     "使用 open() 函数可以在 Python 中读取文件：with open('a.txt') as f: data = f.read()",
     "Tokyo (東京) est la capitale du Japon; Москва — столица России.",
-    "def read_file(path):\n    with open(path, encoding='utf-8') as handle:\n        return handle.read()\n",
+    "def read_file(path):\n    with open(path, encoding='utf-8') as handle:\n"
+    "        return handle.read()\n",
     "SELECT name FROM users WHERE id = 42; -- 查询用户",
     "a",
     "",

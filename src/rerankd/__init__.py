@@ -8,5 +8,5 @@ from rerankd.errors import ModelUnavailableError, RerankdError
 from rerankd.reranker import RankResult, Reranker
 from rerankd.template import DEFAULT_INSTRUCTION
 
-__all__ = ["DEFAULT_INSTRUCTION", "ModelUnavailableError", "RankResult", "Reranker", "RerankdError"]
+__all__ = ["DEFAULT_INSTRUCTION", "ModelUnavailableError", "RankResult", "RerankdError", "Reranker"]
 __version__ = "0.1.0"

@@ -53,14 +53,18 @@ def _from_huggingface(model: str, revision: str | None) -> ModelSource:
     try:
         path = snapshot_download(model, revision=revision, allow_patterns=MODEL_FILE_PATTERNS)
     except Exception as exc:  # every hub failure becomes the one clear message below
-        offline = constants.HF_HUB_OFFLINE
-        where = (
-            f"the Hugging Face cache at {constants.HF_HUB_CACHE}"
-            + (" (HF_HUB_OFFLINE is set, so the network was not tried)" if offline else
-               f" and {constants.ENDPOINT}")
-        )
+        if constants.HF_HUB_OFFLINE:
+            where = (
+                f"is not in the Hugging Face cache at {constants.HF_HUB_CACHE} "
+                "(HF_HUB_OFFLINE is set, so no download was tried)"
+            )
+        else:
+            where = (
+                f"is not in the Hugging Face cache at {constants.HF_HUB_CACHE} and could not "
+                f"be downloaded from {constants.ENDPOINT}"
+            )
         raise ModelUnavailableError(
-            f"cannot load model {model!r}: it is not in {where}. "
+            f"cannot load model {model!r}: it {where}. "
             f"({type(exc).__name__}: {_first_line(exc)})\n"
             "To provide it, do one of:\n"
             f"  - download it where the network allows: `hf download {model}` "

@@ -27,7 +27,7 @@ SHAPES: dict[str, dict[str, Any]] = {
         num_key_value_heads=2, head_dim=16, intermediate_size=128,
     ),
 }
-COMMON = dict(
+COMMON: dict[str, Any] = dict(
     vocab_size=151669, max_position_embeddings=40960, rope_theta=1_000_000.0,
     rms_norm_eps=1e-6, tie_word_embeddings=True, bos_token_id=151643,
     eos_token_id=151645, pad_token_id=151643,
@@ -109,7 +109,8 @@ def _spread_tiny_scores(model: Any, target_std: float = 2.5) -> None:
     )
 
     tokenizer = Tokenizer.from_file(str(qwen3_tokenizer_dir() / "tokenizer.json"))
-    words = "the a is of reranker query document model score search code 北京 数据 def ( ) .".split()
+    words = "the a is of reranker query document model score search code 北京 数据"
+    words = words.split()
     rng = random.Random(0)
     samples = [
         tokenizer.encode(

@@ -74,7 +74,9 @@ class TransformersBackend:
                 head, self.tokenizer.token_id(YES_TOKEN), self.tokenizer.token_id(NO_TOKEN)
             )
         elif architecture.endswith("ForSequenceClassification"):
-            model = AutoModelForSequenceClassification.from_pretrained(source.path, dtype=self.dtype)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                source.path, dtype=self.dtype
+            )
             direction = classifier_direction(model.score.weight)
         else:
             raise UnsupportedModelError(

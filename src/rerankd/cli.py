@@ -1,0 +1,141 @@
+"""The ``rerankd`` command: serve, rank, make-model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from rerankd.errors import RerankdError
+from rerankd.loading import DEFAULT_MODEL
+from rerankd.template import DEFAULT_MAX_LENGTH
+
+PROGRESS_FROM_DOCUMENTS = 32
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--model", default=DEFAULT_MODEL,
+        help=f"hub id or local directory (default: {DEFAULT_MODEL})",
+    )
+    group.add_argument("--hub", choices=["huggingface", "modelscope"], default="huggingface")
+    group.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
+    group.add_argument("--backend", default="transformers", choices=["transformers"])
+    group.add_argument("--device", default=None, help="cpu, cuda, cuda:1... (default: auto)")
+    group.add_argument("--dtype", default=None, help="float32, bfloat16, float16 (default: auto)")
+    group.add_argument(
+        "--max-length", type=int, default=DEFAULT_MAX_LENGTH,
+        help="maximum prompt length in tokens; longer bodies are cut at the tail",
+    )
+
+
+def read_documents(stream: TextIO) -> list[str]:
+    """One document per line, or JSON lines with a "text" field."""
+    documents = []
+    for number, line in enumerate(stream, start=1):
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                record = None
+            if isinstance(record, dict):
+                if not isinstance(record.get("text"), str):
+                    raise RerankdError(f"line {number}: a JSON line needs a string \"text\" field")
+                documents.append(record["text"])
+                continue
+        documents.append(line)
+    return documents
+
+
+def command_rank(args: argparse.Namespace) -> int:
+    from rerankd.reranker import Reranker
+
+    if args.file == "-":
+        documents = read_documents(sys.stdin)
+    else:
+        try:
+            with open(args.file, encoding="utf-8") as stream:
+                documents = read_documents(stream)
+        except OSError as exc:
+            raise RerankdError(f"cannot read {args.file}: {exc.strerror}") from None
+    reranker = Reranker(
+        args.model, device=args.device, dtype=args.dtype, max_length=args.max_length,
+        hub=args.hub, revision=args.revision, backend=args.backend,
+    )
+    results = reranker.rank(
+        args.query, documents, instruction=args.instruction, top_n=args.top_n,
+        progress=not args.no_progress and len(documents) >= PROGRESS_FROM_DOCUMENTS,
+    )
+    for result in results:
+        print(json.dumps({
+            "index": result.index,
+            "relevance_score": result.relevance_score,
+            "document": result.document,
+            **({"truncated": True} if result.truncated else {}),
+        }, ensure_ascii=False))
+    return 0
+
+
+def command_make_model(args: argparse.Namespace) -> int:
+    from rerankd.random_model import build_random_model
+
+    path = build_random_model(args.out, shape=args.shape, seed=args.seed, seq_cls=args.seq_cls)
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rerankd", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    rank = commands.add_parser("rank", help="rank documents (one per line) against a query")
+    add_model_arguments(rank)
+    rank.add_argument("--query", required=True)
+    rank.add_argument("--instruction", default=None, help="task instruction (English)")
+    rank.add_argument("--top-n", type=int, default=None)
+    rank.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    rank.add_argument("file", nargs="?", default="-", help="documents file, or - for stdin")
+    rank.set_defaults(handler=command_rank)
+
+    make_model = commands.add_parser(
+        "make-model", help="write a random-weight Qwen3-Reranker checkpoint (tests, benchmarks)"
+    )
+    make_model.add_argument("out", help="directory to write")
+    make_model.add_argument("--shape", choices=["tiny", "0.6b"], default="tiny")
+    make_model.add_argument("--seed", type=int, default=0)
+    make_model.add_argument("--seq-cls", action="store_true", help="the seq-cls conversion")
+    make_model.set_defaults(handler=command_make_model)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _quiet_libraries()
+    try:
+        return int(args.handler(args))
+    except RerankdError as exc:
+        print(f"rerankd: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _quiet_libraries() -> None:
+    """Loading progress bars and advice from transformers are noise for a CLI user."""
+    import os
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
