@@ -5,7 +5,8 @@
 """
 
 from rerankd.errors import ModelUnavailableError, RerankdError
-from rerankd.reranker import RankResult, Reranker
+from rerankd.ranking import RankResult
+from rerankd.reranker import Reranker
 from rerankd.template import DEFAULT_INSTRUCTION
 
 __all__ = ["DEFAULT_INSTRUCTION", "ModelUnavailableError", "RankResult", "RerankdError", "Reranker"]

@@ -1,8 +1,19 @@
-"""Grouping prompts into batches: length-sorted, under a budget of padded tokens."""
+"""Grouping prompts into batches: length-sorted, under a budget of padded tokens, and
+the async scheduler that batches across concurrent requests."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from rerankd.errors import BackendError, OverloadedError
+from rerankd.template import Prompt
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH_TOKENS = 16384
 DEFAULT_MAX_BATCH_SIZE = 64
@@ -32,3 +43,136 @@ def plan_batches(
     if current:
         batches.append(current)
     return batches
+
+
+BatchScorer = Callable[[Sequence[Prompt]], list[float]]
+
+
+@dataclass(eq=False, slots=True)
+class _Work:
+    prompt: Prompt
+    future: asyncio.Future[float]
+
+
+class BatchScheduler:
+    """Dynamic batching across concurrent requests.
+
+    Requests put their prompts in one queue and await a future per prompt. A worker
+    takes the oldest pending prompt together with pending prompts of similar length,
+    under the padded-token budget, and runs the model in a thread off the event loop;
+    while it runs, new requests queue up for the next batch. A failing batch fails only
+    its own futures, and prompts whose request went away are skipped.
+    """
+
+    def __init__(
+        self,
+        score_batch: BatchScorer,
+        *,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+        max_wait_s: float = 0.002,
+        max_queue_pairs: int = 20_000,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self._score_batch = score_batch
+        self.max_batch_tokens = max_batch_tokens
+        self.max_batch_size = max_batch_size
+        self.max_wait_s = max_wait_s
+        self.max_queue_pairs = max_queue_pairs
+        self._on_batch = on_batch
+        self._pending: list[_Work] = []
+        self._wakeup = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rerankd-model")
+        self._worker: asyncio.Task[None] | None = None
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._pending)
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop the worker; whatever is still queued fails with a clear error."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+        for work in self._pending:
+            if not work.future.done():
+                work.future.set_exception(OverloadedError("the server is shutting down"))
+        self._pending.clear()
+        self._executor.shutdown(wait=True)
+
+    async def score(self, prompts: Sequence[Prompt]) -> list[float]:
+        """Scores for ``prompts``, batched with whatever else is waiting."""
+        if not prompts:
+            return []
+        if self._worker is None:
+            raise OverloadedError("the scoring engine is not running")
+        if len(self._pending) + len(prompts) > self.max_queue_pairs:
+            raise OverloadedError(
+                f"the queue is full ({len(self._pending)} pairs waiting); retry shortly"
+            )
+        loop = asyncio.get_running_loop()
+        work = [_Work(prompt, loop.create_future()) for prompt in prompts]
+        self._pending.extend(work)
+        self._wakeup.set()
+        try:
+            return list(await asyncio.gather(*(item.future for item in work)))
+        finally:
+            # On error or cancellation (client gone, timeout) the rest is not wanted.
+            for item in work:
+                item.future.cancel()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wakeup.wait()
+            if self.max_wait_s > 0 and self._pending_tokens() < self.max_batch_tokens:
+                # A short window, so that requests arriving together share a batch.
+                await asyncio.sleep(self.max_wait_s)
+            batch = self._take_batch()
+            if not batch:
+                self._wakeup.clear()
+                continue
+            prompts = [work.prompt for work in batch]
+            try:
+                scores = await loop.run_in_executor(self._executor, self._score_batch, prompts)
+            except Exception as exc:
+                logger.exception("a batch of %d prompts failed", len(batch))
+                error = BackendError(f"the model failed on this batch ({type(exc).__name__})")
+                for work in batch:
+                    if not work.future.done():
+                        work.future.set_exception(error)
+                continue
+            if self._on_batch is not None:
+                self._on_batch(len(batch), sum(len(prompt) for prompt in prompts))
+            for work, score in zip(batch, scores, strict=True):
+                if not work.future.done():
+                    work.future.set_result(score)
+
+    def _pending_tokens(self) -> int:
+        return sum(len(work.prompt) for work in self._pending)
+
+    def _take_batch(self) -> list[_Work]:
+        """The oldest pending prompt and its length-neighbours among the next ones."""
+        self._pending = [work for work in self._pending if not work.future.done()]
+        window: list[_Work] = []
+        window_tokens = 0
+        for work in self._pending:
+            if window and window_tokens + len(work.prompt) > 4 * self.max_batch_tokens:
+                break
+            window.append(work)
+            window_tokens += len(work.prompt)
+        if not window:
+            return []
+        batches = plan_batches(
+            [len(work.prompt) for work in window], self.max_batch_tokens, self.max_batch_size
+        )
+        chosen = next(batch for batch in batches if 0 in batch)
+        taken = {id(window[index]) for index in chosen}
+        self._pending = [work for work in self._pending if id(work) not in taken]
+        return [window[index] for index in chosen]

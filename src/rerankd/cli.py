@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from rerankd.config import Settings
 from rerankd.errors import RerankdError
 from rerankd.loading import DEFAULT_MODEL
 from rerankd.template import DEFAULT_MAX_LENGTH
@@ -82,6 +83,50 @@ def command_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_serve(args: argparse.Namespace) -> int:
+    import logging
+    import os
+
+    import uvicorn
+
+    from rerankd.backends import load_backend
+    from rerankd.config import read_api_key
+    from rerankd.loading import resolve_model
+    from rerankd.server import create_app
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    log = logging.getLogger("rerankd.server")
+    try:
+        api_key = read_api_key(args.api_key, args.api_key_file, dict(os.environ))
+    except (OSError, ValueError) as exc:
+        raise RerankdError(f"cannot read the API key: {exc}") from None
+    settings = Settings(
+        model=args.model, hub=args.hub, revision=args.revision, backend=args.backend,
+        device=args.device, dtype=args.dtype, max_length=args.max_length,
+        served_model_name=args.served_model_name, max_batch_tokens=args.max_batch_tokens,
+        max_batch_size=args.max_batch_size, batch_wait_ms=args.batch_wait_ms,
+        max_queue_pairs=args.max_queue_pairs, cache_size=args.cache_size,
+        max_documents=args.max_documents, max_body_bytes=args.max_body_bytes,
+        request_timeout_s=args.request_timeout, host=args.host, port=args.port,
+        api_key=api_key,
+    )
+    log.info("loading %s ...", settings.model)
+    source = resolve_model(settings.model, hub=args.hub, revision=settings.revision)
+    backend = load_backend(
+        source, backend=settings.backend, device=settings.device, dtype=settings.dtype
+    )
+    info = backend.info
+    log.info("loaded %s (%s, %s %s)", info.model_id, info.architecture, info.device, info.dtype)
+    if api_key is None:
+        log.warning("no API key set: every route is open (see --api-key)")
+    app = create_app(settings, backend)
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, access_log=False, log_config=None,
+        timeout_graceful_shutdown=int(settings.request_timeout_s),
+    )
+    return 0
+
+
 def command_make_model(args: argparse.Namespace) -> int:
     from rerankd.random_model import build_random_model
 
@@ -102,6 +147,35 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     rank.add_argument("file", nargs="?", default="-", help="documents file, or - for stdin")
     rank.set_defaults(handler=command_rank)
+
+    serve = commands.add_parser("serve", help="start the HTTP rerank service")
+    add_model_arguments(serve)
+    defaults = Settings()
+    http = serve.add_argument_group("HTTP")
+    http.add_argument("--host", default=defaults.host)
+    http.add_argument("--port", type=int, default=defaults.port)
+    http.add_argument("--api-key", default=None,
+                      help="require `Authorization: Bearer KEY` (or set $RERANKD_API_KEY)")
+    http.add_argument("--api-key-file", default=None, help="read the API key from a file")
+    http.add_argument("--served-model-name", default=None,
+                      help="the model name clients see (default: --model)")
+    http.add_argument("--log-level", default="info",
+                      choices=["debug", "info", "warning", "error"])
+    engine = serve.add_argument_group("batching, cache and limits")
+    engine.add_argument("--max-batch-tokens", type=int, default=defaults.max_batch_tokens,
+                        help="padded tokens per model batch")
+    engine.add_argument("--max-batch-size", type=int, default=defaults.max_batch_size)
+    engine.add_argument("--batch-wait-ms", type=float, default=defaults.batch_wait_ms,
+                        help="how long a batch waits for more requests")
+    engine.add_argument("--max-queue-pairs", type=int, default=defaults.max_queue_pairs,
+                        help="pairs waiting beyond this get 503 + Retry-After")
+    engine.add_argument("--cache-size", type=int, default=defaults.cache_size,
+                        help="scores kept in the LRU cache (0: off)")
+    engine.add_argument("--max-documents", type=int, default=defaults.max_documents)
+    engine.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes)
+    engine.add_argument("--request-timeout", type=float, default=defaults.request_timeout_s,
+                        help="seconds")
+    serve.set_defaults(handler=command_serve)
 
     make_model = commands.add_parser(
         "make-model", help="write a random-weight Qwen3-Reranker checkpoint (tests, benchmarks)"

@@ -109,8 +109,8 @@ def _spread_tiny_scores(model: Any, target_std: float = 2.5) -> None:
     )
 
     tokenizer = Tokenizer.from_file(str(qwen3_tokenizer_dir() / "tokenizer.json"))
-    words = "the a is of reranker query document model score search code 北京 数据"
-    words = words.split()
+    vocabulary = "the a is of reranker query document model score search code 北京 数据"
+    words = vocabulary.split()
     rng = random.Random(0)
     samples = [
         tokenizer.encode(

@@ -3,66 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 from rerankd.backends import ScoringBackend, load_backend
 from rerankd.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, plan_batches
-from rerankd.errors import InvalidInputError
 from rerankd.loading import DEFAULT_MODEL, Hub, resolve_model
+from rerankd.ranking import DocumentScore, OnOverflow, RankRequest, RankResult, order_results
 from rerankd.template import DEFAULT_MAX_LENGTH, Prompt, Qwen3RerankerTemplate
-
-OnOverflow = Literal["truncate", "error"]
-
-
-@dataclass(frozen=True, slots=True)
-class RankResult:
-    """One document's place in a ranking."""
-
-    index: int
-    relevance_score: float
-    document: str
-    truncated: bool = False
-
-
-def validate_query(query: object) -> str:
-    if not isinstance(query, str):
-        raise InvalidInputError(f"query must be a string, got {type(query).__name__}")
-    if not query.strip():
-        raise InvalidInputError("query must not be empty")
-    return query
-
-
-def validate_documents(documents: object) -> list[str]:
-    if isinstance(documents, str) or not isinstance(documents, Sequence):
-        raise InvalidInputError("documents must be a list of strings")
-    for index, document in enumerate(documents):
-        if not isinstance(document, str):
-            raise InvalidInputError(
-                f"documents[{index}] must be a string, got {type(document).__name__}"
-            )
-    return list(documents)
-
-
-def validate_top_n(top_n: int | None) -> int | None:
-    if top_n is not None and (not isinstance(top_n, int) or top_n < 1):
-        raise InvalidInputError(f"top_n must be a positive integer, got {top_n!r}")
-    return top_n
-
-
-def order_results(
-    documents: Sequence[str], prompts: Sequence[Prompt], scores: Sequence[float],
-    top_n: int | None,
-) -> list[RankResult]:
-    """Best first; ties keep the input order."""
-    results = [
-        RankResult(index, score, document, prompt.truncated)
-        for index, (document, prompt, score) in enumerate(
-            zip(documents, prompts, scores, strict=True)
-        )
-    ]
-    results.sort(key=lambda result: -result.relevance_score)
-    return results[:top_n] if top_n is not None else results
 
 
 class Reranker:
@@ -122,16 +68,25 @@ class Reranker:
         instruction: str | None = None,
         top_n: int | None = None,
         *,
+        max_tokens_per_doc: int | None = None,
         on_overflow: OnOverflow = "truncate",
         progress: bool = False,
     ) -> list[RankResult]:
         """Documents best first, with their original index and P("yes") score."""
-        query = validate_query(query)
-        documents = validate_documents(documents)
-        top_n = validate_top_n(top_n)
-        prompts = self.template.build(query, documents, instruction, on_overflow=on_overflow)
+        request = RankRequest(
+            query, documents, instruction, top_n,
+            max_tokens_per_doc=max_tokens_per_doc, on_overflow=on_overflow,
+        ).validated()
+        prompts = self.template.build(
+            request.query, request.documents, request.instruction,
+            max_document_tokens=request.max_tokens_per_doc, on_overflow=request.on_overflow,
+        )
         scores = self.score_prompts(prompts, progress=progress)
-        return order_results(documents, prompts, scores, top_n)
+        scored = [
+            DocumentScore(score, len(prompt), prompt.truncated)
+            for prompt, score in zip(prompts, scores, strict=True)
+        ]
+        return order_results(request.documents, scored, request.top_n)
 
     def score(
         self,
@@ -144,15 +99,13 @@ class Reranker:
         pairs = list(pairs)
         positions_by_query: dict[str, list[int]] = {}
         for position, (query, _) in enumerate(pairs):
-            positions_by_query.setdefault(validate_query(query), []).append(position)
-        prompts: list[Prompt | None] = [None] * len(pairs)
+            positions_by_query.setdefault(query, []).append(position)
+        prompts: dict[int, Prompt] = {}
         for query, positions in positions_by_query.items():
-            documents = validate_documents([pairs[position][1] for position in positions])
-            built = self.template.build(query, documents, instruction)
-            for position, prompt in zip(positions, built, strict=True):
-                prompts[position] = prompt
-        return self.score_prompts([prompt for prompt in prompts if prompt is not None],
-                                  progress=progress)
+            request = RankRequest(query, [pairs[p][1] for p in positions], instruction).validated()
+            built = self.template.build(query, request.documents, instruction)
+            prompts.update(zip(positions, built, strict=True))
+        return self.score_prompts([prompts[p] for p in range(len(pairs))], progress=progress)
 
     def score_prompts(self, prompts: Sequence[Prompt], *, progress: bool = False) -> list[float]:
         """Scores for finished prompts, batched by length under the token budget."""

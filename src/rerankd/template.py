@@ -83,12 +83,14 @@ class Qwen3RerankerTemplate:
         instruction: str | None = None,
         *,
         max_length: int | None = None,
+        max_document_tokens: int | None = None,
         on_overflow: str = "truncate",
     ) -> list[Prompt]:
         """Prompts for one query against many documents.
 
-        The body is cut at its tail to fit ``max_length`` (default: the template's), as the
-        official recipe does; ``on_overflow="error"`` raises instead of cutting.
+        The body is cut at its tail to fit ``max_length`` (default, and upper bound: the
+        template's), as the official recipe does; ``max_document_tokens`` also caps each
+        document. ``on_overflow="error"`` raises instead of cutting.
         """
         budget = self.body_budget
         if max_length is not None:
@@ -103,14 +105,16 @@ class Qwen3RerankerTemplate:
         head = head[:budget]
         shared = (*self.prefix_ids, *head)
         room = budget - len(head)
+        if max_document_tokens is not None:
+            room = min(room, max_document_tokens)
         bodies = self.tokenizer.encode_texts([document_part(doc) for doc in documents])
         prompts = []
         for index, body in enumerate(bodies):
             truncated = len(body) > room
             if truncated and on_overflow == "error":
                 raise InputTooLongError(
-                    f"document {index} takes {len(body)} tokens, over the {room} left "
-                    f"by max_length {budget + len(self.prefix_ids) + len(self.suffix_ids)}"
+                    f"document {index} takes {len(body)} tokens, over the {room} it may take "
+                    "(max_length less the template and the query, or max_tokens_per_doc)"
                 )
             prompts.append(
                 Prompt(shared=shared, own=(*body[:room], *self.suffix_ids), truncated=truncated)

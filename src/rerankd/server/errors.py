@@ -1,0 +1,144 @@
+"""Domain errors to HTTP errors, in each dialect's error shape: the one place they map.
+
+Clients parse errors the way their server of origin writes them: TEI's
+``{"error", "error_type"}`` on /rerank, Cohere's ``{"message"}`` on /v1 and /v2 rerank,
+OpenAI/vLLM's ``{"error": {"message", "type", "code"}}`` elsewhere. A 500 never carries
+internal text.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rerankd.errors import (
+    BackendError,
+    InvalidInputError,
+    ModelUnavailableError,
+    OverloadedError,
+    RequestTimeoutError,
+    RerankdError,
+    UnsupportedModelError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class PayloadTooLargeError(RerankdError):
+    """The request body is over the server's limit."""
+
+
+class NotReadyError(RerankdError):
+    """The model is still loading or warming up."""
+
+
+class ClientGoneError(RerankdError):
+    """The client disconnected before its answer was ready."""
+
+
+class UnauthorizedError(RerankdError):
+    """Missing or wrong API key."""
+
+
+# (status, error type) per domain error; the first matching class wins.
+STATUS_BY_ERROR: list[tuple[type[RerankdError], int, str]] = [
+    (UnauthorizedError, 401, "authentication_error"),
+    (PayloadTooLargeError, 413, "payload_too_large"),
+    (InvalidInputError, 422, "invalid_request"),
+    (OverloadedError, 503, "overloaded"),
+    (NotReadyError, 503, "not_ready"),
+    (RequestTimeoutError, 504, "timeout"),
+    (ClientGoneError, 499, "client_closed_request"),
+    (ModelUnavailableError, 503, "model_unavailable"),
+    (UnsupportedModelError, 503, "model_unavailable"),
+    (BackendError, 500, "internal_error"),
+    (RerankdError, 500, "internal_error"),
+]
+
+
+def dialect_of(path: str) -> str:
+    if path.rstrip("/") == "/rerank":
+        return "tei"
+    if path.rstrip("/") in ("/v1/rerank", "/v2/rerank"):
+        return "cohere"
+    return "openai"
+
+
+def error_body(path: str, status: int, message: str, error_type: str) -> dict[str, Any]:
+    dialect = dialect_of(path)
+    if dialect == "tei":
+        return {"error": message, "error_type": error_type}
+    if dialect == "cohere":
+        return {"message": message}
+    return {"error": {"message": message, "type": error_type, "param": None, "code": status}}
+
+
+def error_response(
+    path: str, status: int, message: str, error_type: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(path, status, message, error_type), status, headers=headers)
+
+
+def response_for(path: str, error: RerankdError) -> JSONResponse:
+    status, error_type = next(
+        (status, kind) for cls, status, kind in STATUS_BY_ERROR if isinstance(error, cls)
+    )
+    headers = {}
+    if isinstance(error, OverloadedError):
+        headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
+    if isinstance(error, NotReadyError):
+        headers["Retry-After"] = "5"
+    if isinstance(error, UnauthorizedError):
+        headers["WWW-Authenticate"] = "Bearer"
+    message = str(error) if status < 500 or status == 503 else "internal error while scoring"
+    if status == 500:
+        logger.error("request to %s failed: %s", path, error)
+    return error_response(path, status, message, error_type, headers)
+
+
+def describe_validation_error(
+    error: RequestValidationError, content_type: str | None
+) -> tuple[int, str]:
+    """A readable one-line message; 400 for a body that is not JSON at all."""
+    if content_type and "json" not in content_type.lower():
+        return 400, (
+            f"the request body must be JSON, sent with Content-Type: application/json "
+            f"(got {content_type.split(';')[0]})"
+        )
+    problems = []
+    for item in error.errors():
+        if item.get("type") == "json_invalid":
+            return 400, f"the request body is not valid JSON ({item.get('msg', 'parse error')})"
+        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{location}: {message}" if location else message)
+    return 422, "; ".join(problems) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RerankdError)
+    async def domain_error(request: Request, error: RerankdError) -> JSONResponse:
+        return response_for(request.url.path, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        content_type = request.headers.get("content-type")
+        status, message = describe_validation_error(error, content_type)
+        return error_response(request.url.path, status, message, "invalid_request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return error_response(
+            request.url.path, error.status_code, str(error.detail), "http_error",
+            headers=dict(error.headers or {}),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s", request.url.path)
+        return error_response(request.url.path, 500, "internal server error", "internal_error")

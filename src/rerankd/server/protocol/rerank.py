@@ -1,0 +1,69 @@
+"""POST /rerank: the seed contract (``documents``) and the TEI dialect (``texts``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from rerankd.ranking import RankRequest
+from rerankd.server.protocol.common import PositiveInt, RerankdOptions
+
+
+class RerankRequest(RerankdOptions):
+    query: str = Field(description="The search query.")
+    documents: list[str] | None = Field(default=None, description="Seed contract: documents.")
+    texts: list[str] | None = Field(default=None, description="TEI dialect: documents.")
+    top_n: PositiveInt | None = None
+    model: str | None = Field(default=None, description="Accepted and ignored.")
+    max_tokens_per_doc: PositiveInt | None = None
+    # TEI options
+    raw_scores: bool = False
+    return_text: bool = False
+    truncate: bool | None = Field(
+        default=None, description="TEI: false refuses over-long inputs; default truncates."
+    )
+    truncation_direction: Literal["Right", "right"] = Field(
+        default="Right", description="Only Right: the prompt's suffix must stay last."
+    )
+
+    @model_validator(mode="after")
+    def one_document_field(self) -> RerankRequest:
+        if (self.documents is None) == (self.texts is None):
+            raise ValueError("send the documents as either `documents` or `texts` (TEI)")
+        return self
+
+    @property
+    def is_tei(self) -> bool:
+        return self.texts is not None
+
+    def to_rank_request(self) -> RankRequest:
+        documents = self.texts if self.texts is not None else self.documents
+        on_overflow = "error" if self.truncate is False else self.on_overflow
+        return RankRequest(
+            query=self.query, documents=documents or [], instruction=self.instruction,
+            top_n=self.top_n, max_tokens_per_doc=self.max_tokens_per_doc,
+            on_overflow=on_overflow,
+        )
+
+
+class RerankResult(BaseModel):
+    index: int
+    relevance_score: float
+    document: str
+
+
+class Usage(BaseModel):
+    total_tokens: int
+
+
+class RerankResponse(BaseModel):
+    model: str
+    results: list[RerankResult]
+    usage: Usage
+
+
+class TEIRank(BaseModel):
+    index: int
+    score: float
+    text: str | None = None

@@ -1,0 +1,1 @@
+"""One router per task: rerank (seed/TEI), cohere (Cohere/Jina), score (vLLM), system."""

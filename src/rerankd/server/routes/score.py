@@ -1,0 +1,57 @@
+"""POST /score and /v1/score: vLLM's score API (scores in input order)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi import APIRouter, Request
+
+from rerankd.engine import RerankEngine
+from rerankd.ranking import DocumentScore, RankRequest
+from rerankd.server.protocol.common import logit
+from rerankd.server.protocol.score import ScoreData, ScoreRequest, ScoreResponse, ScoreUsage
+from rerankd.server.routes.common import ready_engine, request_id, run_request
+
+router = APIRouter(tags=["vllm"])
+
+
+async def _score_pairs(
+    engine: RerankEngine, body: ScoreRequest, pairs: list[tuple[str, str]]
+) -> list[DocumentScore]:
+    """Pairs grouped by query; the groups run concurrently and share model batches."""
+    positions_by_query: dict[str, list[int]] = {}
+    for position, (query, _) in enumerate(pairs):
+        positions_by_query.setdefault(query, []).append(position)
+    groups = list(positions_by_query.items())
+    scored_groups = await asyncio.gather(*(
+        engine.score(RankRequest(
+            query=query, documents=[pairs[position][1] for position in positions],
+            instruction=body.instruction, max_length=body.truncate_prompt_tokens,
+            on_overflow=body.on_overflow,
+        ))
+        for query, positions in groups
+    ))
+    scores: dict[int, DocumentScore] = {}
+    for (_, positions), scored in zip(groups, scored_groups, strict=True):
+        scores.update(zip(positions, scored, strict=True))
+    return [scores[position] for position in range(len(pairs))]
+
+
+@router.post("/score", response_model=ScoreResponse, summary="Score pairs (vLLM)")
+@router.post("/v1/score", response_model=ScoreResponse, include_in_schema=False)
+async def score(body: ScoreRequest, request: Request) -> ScoreResponse:
+    engine = ready_engine(request)
+    pairs = body.pairs()
+    scored = await run_request(request, _score_pairs(engine, body, pairs))
+    tokens = sum(item.prompt_tokens for item in scored)
+    return ScoreResponse(
+        id=f"score-{request_id(request)}",
+        created=int(time.time()),
+        model=engine.model_name,
+        data=[
+            ScoreData(index=index, score=item.score if body.use_activation else logit(item.score))
+            for index, item in enumerate(scored)
+        ],
+        usage=ScoreUsage(prompt_tokens=tokens, total_tokens=tokens),
+    )
