@@ -87,7 +87,8 @@ class BatchScheduler:
 
     @property
     def queue_depth(self) -> int:
-        return len(self._pending)
+        """Prompts waiting for the model (abandoned ones not counted)."""
+        return sum(1 for work in self._pending if not work.future.done())
 
     def start(self) -> None:
         if self._worker is None:
@@ -112,9 +113,11 @@ class BatchScheduler:
             return []
         if self._worker is None:
             raise OverloadedError("the scoring engine is not running")
-        if len(self._pending) + len(prompts) > self.max_queue_pairs:
+        waiting = self.queue_depth
+        if waiting + len(prompts) > self.max_queue_pairs:
             raise OverloadedError(
-                f"the queue is full ({len(self._pending)} pairs waiting); retry shortly"
+                f"the queue is full ({waiting} pairs waiting, {len(prompts)} more asked, "
+                f"limit {self.max_queue_pairs}); retry shortly"
             )
         loop = asyncio.get_running_loop()
         work = [_Work(prompt, loop.create_future()) for prompt in prompts]

@@ -95,7 +95,7 @@ def response_for(path: str, error: RerankdError) -> JSONResponse:
         headers["Retry-After"] = "5"
     if isinstance(error, UnauthorizedError):
         headers["WWW-Authenticate"] = "Bearer"
-    message = str(error) if status < 500 or status == 503 else "internal error while scoring"
+    message = "internal error while scoring" if status == 500 else str(error)
     if status == 500:
         logger.error("request to %s failed: %s", path, error)
     return error_response(path, status, message, error_type, headers)

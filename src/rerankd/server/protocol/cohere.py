@@ -18,7 +18,7 @@ class DocumentObject(BaseModel):
 class CohereRerankRequest(RerankdOptions):
     model: str | None = Field(default=None, description="Accepted and ignored.")
     query: str
-    documents: list[str | DocumentObject]
+    documents: list[str | DocumentObject] = Field(min_length=1)
     top_n: PositiveInt | None = None
     return_documents: bool | None = Field(
         default=None, description="Default: true on /v1 (Jina), false on /v2 (Cohere)."

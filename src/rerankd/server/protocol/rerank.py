@@ -12,8 +12,10 @@ from rerankd.server.protocol.common import PositiveInt, RerankdOptions
 
 class RerankRequest(RerankdOptions):
     query: str = Field(description="The search query.")
-    documents: list[str] | None = Field(default=None, description="Seed contract: documents.")
-    texts: list[str] | None = Field(default=None, description="TEI dialect: documents.")
+    documents: list[str] | None = Field(
+        default=None, min_length=1, description="Seed contract: documents."
+    )
+    texts: list[str] | None = Field(default=None, min_length=1, description="TEI: documents.")
     top_n: PositiveInt | None = None
     model: str | None = Field(default=None, description="Accepted and ignored.")
     max_tokens_per_doc: PositiveInt | None = None

@@ -38,6 +38,8 @@ class ScoreRequest(RerankdOptions):
         left, right = self.left(), self.right()
         queries = [left] if isinstance(left, str) else list(left or [])
         documents = [right] if isinstance(right, str) else list(right or [])
+        if not queries or not documents:
+            raise InvalidInputError("send at least one query and one document")
         if len(queries) == 1:
             return [(queries[0], document) for document in documents]
         if len(queries) != len(documents):

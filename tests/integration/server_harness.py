@@ -1,0 +1,86 @@
+"""A real uvicorn server on loopback, in a thread of the test process."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from rerankd.backends import ScoringBackend
+from rerankd.config import Settings
+from rerankd.server import create_app
+from rerankd.template import Prompt
+
+START_TIMEOUT_S = 60
+
+
+@dataclass
+class RunningServer:
+    url: str
+    app: FastAPI
+    server: uvicorn.Server
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(backend: ScoringBackend, **overrides) -> Iterator[RunningServer]:
+    settings = Settings(model="tiny-test", max_length=512, host="127.0.0.1", port=free_port(),
+                        **overrides)
+    app = create_app(settings, backend)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+                            access_log=False, timeout_graceful_shutdown=30)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://{settings.host}:{settings.port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not (server.started and app.state.ready.is_set()):
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield RunningServer(url, app, server)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+
+
+class GatedBackend:
+    """Wraps a real backend; holds each batch until the test opens the gate, and can be
+    told to fail batches that contain a marker text. Records what reached the model."""
+
+    def __init__(self, inner: ScoringBackend, fail_marker: str | None = None) -> None:
+        self.inner = inner
+        self.info = inner.info
+        self.tokenizer = inner.tokenizer
+        self.gate = threading.Event()
+        self.gate.set()  # open: the warm-up must pass; tests close it to hold batches
+        self.entered = threading.Event()
+        self.seen: list[Prompt] = []
+        self.fail_ids = (
+            tuple(inner.tokenizer.encode_text(" " + fail_marker)) if fail_marker else None
+        )
+
+    def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:
+        self.entered.set()
+        if not self.gate.wait(timeout=60):
+            raise TimeoutError("the test never opened the gate")
+        self.seen.extend(prompts)
+        if self.fail_ids and any(p.own[: len(self.fail_ids)] == self.fail_ids for p in prompts):
+            raise RuntimeError("injected failure: GPU fell off the bus")
+        return self.inner.score_prompts(prompts)

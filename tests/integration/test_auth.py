@@ -1,0 +1,64 @@
+"""With an API key, every route but /health needs it."""
+
+from __future__ import annotations
+
+import cohere
+import pytest
+
+from rerankd.config import read_api_key
+from tests.integration.server_harness import running_server
+
+KEY = "s3cret-key-for-tests"
+GUARDED = [
+    ("POST", "/rerank", {"query": "q", "documents": ["d"]}),
+    ("POST", "/v1/rerank", {"query": "q", "documents": ["d"]}),
+    ("POST", "/v2/rerank", {"query": "q", "documents": ["d"]}),
+    ("POST", "/score", {"text_1": "q", "text_2": ["d"]}),
+    ("POST", "/v1/score", {"text_1": "q", "text_2": ["d"]}),
+    ("GET", "/v1/models", None),
+    ("GET", "/metrics", None),
+    ("GET", "/docs", None),
+    ("GET", "/openapi.json", None),
+]
+
+
+@pytest.fixture(scope="module")
+def server(reranker):
+    with running_server(reranker.backend, api_key=KEY) as running:
+        yield running
+
+
+@pytest.mark.parametrize(("method", "path", "body"), GUARDED)
+def test_every_route_but_health_needs_the_key(server, method, path, body):
+    with server.client() as http:
+        missing = http.request(method, path, json=body)
+        wrong = http.request(method, path, json=body, headers={"Authorization": "Bearer nope"})
+        right = http.request(method, path, json=body, headers={"Authorization": f"Bearer {KEY}"})
+    assert missing.status_code == 401 and wrong.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert KEY not in missing.text + wrong.text
+    assert right.status_code == 200
+
+
+def test_health_is_open(server):
+    with server.client() as http:
+        assert http.get("/health").status_code == 200
+
+
+def test_the_cohere_sdk_sends_its_key(server):
+    good = cohere.ClientV2(api_key=KEY, base_url=server.url)
+    assert len(good.rerank(model="m", query="q", documents=["a", "b"]).results) == 2
+    with pytest.raises(cohere.errors.UnauthorizedError):
+        cohere.ClientV2(api_key="wrong", base_url=server.url).rerank(
+            model="m", query="q", documents=["a"]
+        )
+
+
+def test_key_sources_in_order(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("from-file\n")
+    env = {"RERANKD_API_KEY": "from-env"}
+    assert read_api_key("explicit", str(key_file), env) == "explicit"
+    assert read_api_key(None, str(key_file), env) == "from-file"
+    assert read_api_key(None, None, env) == "from-env"
+    assert read_api_key(None, None, {}) is None

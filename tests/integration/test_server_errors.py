@@ -1,0 +1,179 @@
+"""Every error a user can cause gets a 4xx in its dialect's shape; the server keeps serving."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import httpx
+import pytest
+
+from tests.integration.server_harness import GatedBackend, running_server
+
+DOCS = ["Beijing is the capital of China.", "Bananas are yellow."]
+
+
+@pytest.fixture(scope="module")
+def server(reranker):
+    with running_server(reranker.backend, max_documents=5, max_body_bytes=20_000) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    with server.client() as client:
+        yield client
+
+
+def message_of(path: str, body) -> str:
+    """Each dialect's error shape: TEI on /rerank, Cohere on /v1|v2/rerank, OpenAI elsewhere."""
+    if path == "/rerank":
+        assert set(body) == {"error", "error_type"}
+        return body["error"]
+    if path in ("/v1/rerank", "/v2/rerank"):
+        assert set(body) == {"message"}
+        return body["message"]
+    return body["error"]["message"]
+
+
+RERANK_PATHS = ["/rerank", "/v1/rerank", "/v2/rerank"]
+
+
+@pytest.mark.parametrize("path", RERANK_PATHS)
+@pytest.mark.parametrize(
+    ("payload", "status", "fragment"),
+    [
+        ({"query": "", "documents": DOCS}, 422, "query must not be empty"),
+        ({"query": "   ", "documents": DOCS}, 422, "query must not be empty"),
+        ({"query": "q", "documents": []}, 422, "documents"),
+        ({"documents": DOCS}, 422, "query: Field required"),
+        ({"query": 5, "documents": DOCS}, 422, "query"),
+        ({"query": "q", "documents": "not a list"}, 422, "documents"),
+        ({"query": "q", "documents": [1, 2]}, 422, "documents.0"),
+        ({"query": "q", "documents": DOCS, "top_n": 0}, 422, "top_n"),
+        ({"query": "q", "documents": DOCS * 3}, 422, "at most 5"),
+        ({"query": "q", "documents": ["x" * 30_000]}, 413, "over the limit"),
+    ],
+)
+def test_bad_requests_get_a_readable_4xx(http, path, payload, status, fragment):
+    reply = http.post(path, json=payload)
+    assert reply.status_code == status, reply.text
+    assert fragment in message_of(path, reply.json())
+    assert "Traceback" not in reply.text
+
+
+@pytest.mark.parametrize("path", [*RERANK_PATHS, "/score"])
+def test_invalid_json_is_a_400(http, path):
+    reply = http.post(path, content=b'{"query": "q", "documents": [', headers={
+        "content-type": "application/json"
+    })
+    assert reply.status_code == 400
+    assert "not valid JSON" in message_of(path, reply.json())
+
+
+def test_a_form_body_is_told_to_send_json(http):
+    reply = http.post("/rerank", data={"query": "q"})
+    assert reply.status_code == 400
+    assert "Content-Type: application/json" in reply.json()["error"]
+
+
+def test_seed_and_tei_fields_together_are_refused(http):
+    reply = http.post("/rerank", json={"query": "q", "documents": DOCS, "texts": DOCS})
+    assert reply.status_code == 422
+    assert "either `documents` or `texts`" in reply.json()["error"]
+
+
+def test_unknown_route_and_method(http):
+    assert http.get("/nope").status_code == 404
+    assert http.get("/rerank").status_code == 405
+
+
+def test_the_server_still_serves_after_all_that(http):
+    assert http.post("/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
+
+
+def test_a_full_queue_answers_503_with_retry_after(reranker):
+    with running_server(reranker.backend, max_queue_pairs=3) as server, server.client() as http:
+        four = ["one", "two", "three", "four"]
+        reply = http.post("/v2/rerank", json={"query": "q", "documents": four})
+        assert reply.status_code == 503
+        assert int(reply.headers["retry-after"]) >= 1
+        assert "queue is full" in reply.json()["message"]
+        assert http.post("/v2/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
+
+
+def test_a_request_over_its_time_limit_gets_504(reranker):
+    gated = GatedBackend(reranker.backend)
+    with running_server(gated, request_timeout_s=0.5) as server, server.client() as http:
+        gated.gate.clear()
+        reply = http.post("/rerank", json={"query": "slow", "documents": DOCS})
+        assert reply.status_code == 504
+        assert "longer than 0.5 s" in reply.json()["error"]
+        gated.gate.set()
+        assert http.post("/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
+
+
+def test_a_failing_batch_fails_only_its_request(reranker):
+    gated = GatedBackend(reranker.backend, fail_marker="POISON")
+    with running_server(gated) as server, server.client() as http:
+        failed = http.post("/v2/rerank", json={"query": "q", "documents": ["POISON pill"]})
+        assert failed.status_code == 500
+        assert failed.json() == {"message": "internal error while scoring"}
+        assert "GPU" not in failed.text
+        healthy = http.post("/v2/rerank", json={"query": "q", "documents": DOCS})
+        assert healthy.status_code == 200
+
+
+def test_a_client_that_disconnects_stops_its_pending_work(reranker):
+    gated = GatedBackend(reranker.backend)
+    with running_server(gated, cache_size=0) as server:
+        gated.gate.clear()
+        gated.entered.clear()
+        holder = threading.Thread(target=lambda: httpx.post(
+            server.url + "/rerank", json={"query": "first", "documents": DOCS}, timeout=60
+        ))
+        holder.start()
+        assert gated.entered.wait(timeout=30)  # the first request holds the model
+        scheduler = server.app.state.engine.scheduler
+        body = b'{"query": "leaver", "documents": ["a document nobody waits for"]}'
+        with socket.create_connection(("127.0.0.1", server.server.config.port)) as sock:
+            sock.sendall(
+                b"POST /rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+            )
+            wait_until(lambda: scheduler.queue_depth == 1)
+        wait_until(lambda: scheduler.queue_depth == 0)  # the leaver's pair was dropped
+        gated.gate.set()
+        holder.join(timeout=60)
+        with server.client() as http:
+            assert http.post("/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
+        leaver = tuple(gated.tokenizer.encode_text(" a document nobody waits for"))
+        assert gated.seen and not any(p.own[: len(leaver)] == leaver for p in gated.seen)
+
+
+def test_shutdown_finishes_in_flight_requests(reranker):
+    gated = GatedBackend(reranker.backend)
+    replies: list[httpx.Response] = []
+    with running_server(gated) as server:
+        gated.gate.clear()
+        gated.entered.clear()
+        sender = threading.Thread(target=lambda: replies.append(httpx.post(
+            server.url + "/rerank", json={"query": "in flight", "documents": DOCS}, timeout=60
+        )))
+        sender.start()
+        assert gated.entered.wait(timeout=30)
+        server.server.should_exit = True  # what SIGTERM does
+        gated.gate.set()
+        sender.join(timeout=60)
+    assert replies and replies[0].status_code == 200
+    assert len(replies[0].json()["results"]) == len(DOCS)
+
+
+def wait_until(condition, timeout_s: float = 30.0) -> None:
+    """Bounded wait on server-side state the test cannot await directly."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
