@@ -177,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds")
     serve.set_defaults(handler=command_serve)
 
+    bench = commands.add_parser(
+        "bench", help="benchmark against the official recipe, in process and over HTTP"
+    )
+    from rerankd.bench.main import add_arguments, command_bench
+
+    add_arguments(bench)
+    bench.set_defaults(handler=command_bench)
+
     make_model = commands.add_parser(
         "make-model", help="write a random-weight Qwen3-Reranker checkpoint (tests, benchmarks)"
     )

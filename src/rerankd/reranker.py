@@ -28,11 +28,14 @@ class Reranker:
         hub: Hub = "huggingface",
         revision: str | None = None,
         backend: str = "transformers",
+        quantize: str | None = None,
         max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
         max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     ) -> None:
         source = resolve_model(model, hub=hub, revision=revision)
-        engine = load_backend(source, backend=backend, device=device, dtype=dtype)
+        engine = load_backend(
+            source, backend=backend, device=device, dtype=dtype, quantize=quantize
+        )
         self._setup(engine, max_length, max_batch_tokens, max_batch_size)
 
     @classmethod

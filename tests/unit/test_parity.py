@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rerankd import Reranker
+from rerankd.reference import OfficialRecipe
 from tests.corpus import DOCUMENTS, QUERIES
-from tests.official_recipe import OfficialRecipe
 
 TOLERANCE = 1e-5
 MAX_LENGTH = 256  # small, so the long documents are truncated

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rerankd.errors import InputTooLongError
+from rerankd.reference import OfficialRecipe
 from rerankd.template import DEFAULT_INSTRUCTION, Qwen3RerankerTemplate
 from tests.corpus import DOCUMENTS, QUERIES
-from tests.official_recipe import OfficialRecipe
 
 SPECIAL_IDS_FROM = 151643  # <|endoftext|> and every added token after it
 

@@ -9,7 +9,9 @@ after them, so no attention mask is needed and positions are the natural 0..n-1.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -51,11 +53,29 @@ def read_architecture(source: ModelSource) -> str:
     return str(architectures[0])
 
 
+QUANTIZATIONS = ("int8",)
+
+
+def quantize_linear_layers(body: Any, mode: str, device: torch.device) -> Any:
+    """Dynamic int8 Linear layers (weights int8, activations quantized per batch), CPU only.
+
+    The yes/no direction stays fp32 and the score is still computed in fp32.
+    """
+    if mode not in QUANTIZATIONS:
+        raise ValueError(f"unknown quantization {mode!r}; choose from {', '.join(QUANTIZATIONS)}")
+    if device.type != "cpu":
+        raise ValueError("int8 dynamic quantization runs on CPU; on GPU use the vllm backend")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao and quantized tensors are deprecated, not gone
+        return torch.ao.quantization.quantize_dynamic(body, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 class TransformersBackend:
     """Qwen3-Reranker (causal LM or converted seq-cls checkpoint) on torch."""
 
     def __init__(
-        self, source: ModelSource, *, device: str | None = None, dtype: str | None = None
+        self, source: ModelSource, *, device: str | None = None, dtype: str | None = None,
+        quantize: str | None = None,
     ) -> None:
         from transformers import (
             AutoModelForCausalLM,
@@ -85,6 +105,8 @@ class TransformersBackend:
             )
         # Keep the decoder body only: an untied LM head (4B/8B) is freed here.
         self.body = model.base_model.to(self.device).eval()
+        if quantize is not None:
+            self.body = quantize_linear_layers(self.body, quantize, self.device)
         self.direction = direction.to(self.device)
         self.pad_id = int(model.config.pad_token_id or model.config.eos_token_id or 0)
         self.info = ModelInfo(
@@ -92,7 +114,7 @@ class TransformersBackend:
             revision=source.revision,
             architecture=architecture,
             device=str(self.device),
-            dtype=str(self.dtype).removeprefix("torch."),
+            dtype=str(self.dtype).removeprefix("torch.") + (f"+{quantize}" if quantize else ""),
         )
 
     @torch.inference_mode()

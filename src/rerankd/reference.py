@@ -2,10 +2,14 @@
 
 Copied in substance from the model card (QwenLM/Qwen3-Embedding,
 examples/qwen3_reranker_transformers.py): AutoModelForCausalLM, left padding, full
-logits at the last position, log_softmax over [no, yes]. Nothing here imports rerankd.
+logits at the last position, log_softmax over [no, yes], batches of 8 in the given order.
+It is the yardstick of the parity tests and of ``rerankd bench``, so nothing here
+imports the rest of rerankd.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -35,7 +39,7 @@ class OfficialRecipe:
             )
         return f"<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {doc}"
 
-    def process_inputs(self, pairs: list[str]):
+    def process_inputs(self, pairs: list[str]) -> Any:
         inputs = self.tokenizer(
             pairs, padding=False, truncation="longest_first", return_attention_mask=False,
             max_length=self.max_length - len(self.prefix_tokens) - len(self.suffix_tokens),
@@ -48,13 +52,14 @@ class OfficialRecipe:
         return inputs
 
     @torch.no_grad()
-    def compute_logits(self, inputs) -> list[float]:
+    def compute_logits(self, inputs: Any) -> list[float]:
         batch_scores = self.model(**inputs).logits[:, -1, :]
         true_vector = batch_scores[:, self.token_true_id]
         false_vector = batch_scores[:, self.token_false_id]
         batch_scores = torch.stack([false_vector, true_vector], dim=1)
         batch_scores = torch.nn.functional.log_softmax(batch_scores, dim=1)
-        return batch_scores[:, 1].exp().tolist()
+        scores: list[float] = batch_scores[:, 1].exp().tolist()
+        return scores
 
     def score(
         self, query: str, documents: list[str], instruction: str | None = None,

@@ -1,0 +1,1 @@
+"""``rerankd bench``: rerankd against the official recipe, in process and over HTTP."""
