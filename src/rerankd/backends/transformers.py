@@ -4,13 +4,17 @@ It runs the decoder body only, reads the hidden state at each prompt's last toke
 applies the folded yes/no direction: the LM head over the vocabulary is never computed.
 Prompts are right-padded: with causal attention, real tokens never attend to the padding
 after them, so no attention mask is needed and positions are the natural 0..n-1.
+
+The part every document of a request shares (system prompt, instruction, query) runs
+once per request; each document continues from its cached keys and values.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -54,6 +58,8 @@ def read_architecture(source: ModelSource) -> str:
 
 
 QUANTIZATIONS = ("int8",)
+# Keys and values of this many prefix tokens are kept (about 230 MB for the 0.6B shape).
+PREFIX_CACHE_TOKENS = 1024
 
 
 def quantize_linear_layers(body: Any, mode: str, device: torch.device) -> Any:
@@ -75,7 +81,7 @@ class TransformersBackend:
 
     def __init__(
         self, source: ModelSource, *, device: str | None = None, dtype: str | None = None,
-        quantize: str | None = None,
+        quantize: str | None = None, reuse_prefix: bool = True,
     ) -> None:
         from transformers import (
             AutoModelForCausalLM,
@@ -105,6 +111,9 @@ class TransformersBackend:
             )
         # Keep the decoder body only: an untied LM head (4B/8B) is freed here.
         self.body = model.base_model.to(self.device).eval()
+        self.model_config = model.config
+        self.reuse_prefix = reuse_prefix
+        self.prefix_cache = PrefixCache(PREFIX_CACHE_TOKENS)
         if quantize is not None:
             self.body = quantize_linear_layers(self.body, quantize, self.device)
         self.direction = direction.to(self.device)
@@ -119,12 +128,93 @@ class TransformersBackend:
 
     @torch.inference_mode()
     def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:
+        if not self.reuse_prefix:
+            return self._score_whole(prompts)
+        scores = [0.0] * len(prompts)
+        rows_by_shared: dict[tuple[int, ...], list[int]] = {}
+        for row, prompt in enumerate(prompts):
+            rows_by_shared.setdefault(prompt.shared, []).append(row)
+        for shared, rows in rows_by_shared.items():
+            group_scores = self._score_after_prefix(shared, [prompts[row].own for row in rows])
+            for row, score in zip(rows, group_scores, strict=True):
+                scores[row] = score
+        return scores
+
+    def _score_whole(self, prompts: Sequence[Prompt]) -> list[float]:
+        """Each prompt run from its first token (the plain path)."""
         if not prompts:
             return []
-        lengths = torch.tensor([len(prompt) for prompt in prompts])
-        input_ids = torch.full((len(prompts), int(lengths.max())), self.pad_id, dtype=torch.long)
-        for row, prompt in enumerate(prompts):
-            input_ids[row, : len(prompt)] = torch.tensor(prompt.ids)
-        hidden = self.body(input_ids=input_ids.to(self.device), use_cache=False).last_hidden_state
-        last = hidden[torch.arange(len(prompts), device=self.device), lengths.to(self.device) - 1]
-        return relevance(last, self.direction).tolist()
+        input_ids, last = self._right_padded([prompt.ids for prompt in prompts])
+        hidden = self.body(input_ids=input_ids, use_cache=False).last_hidden_state
+        return self._read_scores(hidden, last)
+
+    def _score_after_prefix(
+        self, shared: tuple[int, ...], owns: Sequence[tuple[int, ...]]
+    ) -> list[float]:
+        """The shared part (system prompt, instruction, query) runs once; every document
+        continues from its keys and values. Same arithmetic as the plain path."""
+        from transformers import DynamicCache
+
+        prefix = self.prefix_cache.get(shared, self._prefix_key_values)
+        rows = len(owns)
+        cache = DynamicCache(
+            [(keys.expand(rows, -1, -1, -1), values.expand(rows, -1, -1, -1))
+             for keys, values in prefix],
+            config=self.model_config,
+        )
+        input_ids, last = self._right_padded(owns)
+        hidden = self.body(input_ids=input_ids, past_key_values=cache, use_cache=True)
+        return self._read_scores(hidden.last_hidden_state, last)
+
+    def _prefix_key_values(self, shared: tuple[int, ...]) -> list[tuple[torch.Tensor, ...]]:
+        ids = torch.tensor([shared], device=self.device)
+        cache = self.body(input_ids=ids, use_cache=True).past_key_values
+        return [(layer.keys, layer.values) for layer in cache.layers]
+
+    def _right_padded(
+        self, sequences: Sequence[Sequence[int]]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        lengths = torch.tensor([len(sequence) for sequence in sequences])
+        input_ids = torch.full(
+            (len(sequences), int(lengths.max())), self.pad_id, dtype=torch.long
+        )
+        for row, sequence in enumerate(sequences):
+            input_ids[row, : len(sequence)] = torch.tensor(sequence)
+        return input_ids.to(self.device), (lengths - 1).to(self.device)
+
+    def _read_scores(self, hidden: torch.Tensor, last: torch.Tensor) -> list[float]:
+        rows = torch.arange(hidden.shape[0], device=self.device)
+        scores: list[float] = relevance(hidden[rows, last], self.direction).tolist()
+        return scores
+
+
+class PrefixCache:
+    """Keys and values of recent shared prefixes, bounded by their total token count.
+
+    One request's documents often span several batches; its prefix is computed once.
+    The newest entry is always kept, older ones go first when over the budget.
+    """
+
+    def __init__(self, max_tokens: int) -> None:
+        self.max_tokens = max_tokens
+        self._entries: OrderedDict[tuple[int, ...], list[tuple[torch.Tensor, ...]]] = (
+            OrderedDict()
+        )
+        self._tokens = 0
+
+    def get(
+        self,
+        shared: tuple[int, ...],
+        compute: Callable[[tuple[int, ...]], list[tuple[torch.Tensor, ...]]],
+    ) -> list[tuple[torch.Tensor, ...]]:
+        entry = self._entries.get(shared)
+        if entry is not None:
+            self._entries.move_to_end(shared)
+            return entry
+        entry = compute(shared)
+        self._entries[shared] = entry
+        self._tokens += len(shared)
+        while self._tokens > self.max_tokens and len(self._entries) > 1:
+            evicted, _ = self._entries.popitem(last=False)
+            self._tokens -= len(evicted)
+        return entry
