@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH_TOKENS = 16384
 DEFAULT_MAX_BATCH_SIZE = 64
+MAX_PADDING_FRACTION = 0.25
+PADDING_ALLOWANCE = 64  # padding per row that is never worth a batch of its own
 
 
 def plan_batches(
@@ -26,19 +28,25 @@ def plan_batches(
 ) -> list[list[int]]:
     """Split item indices into batches whose padded size (rows x longest) fits the budget.
 
-    Items are sorted longest first, so neighbours have similar lengths (little padding)
-    and the largest batch runs first. An item longer than the budget runs alone.
+    Items are sorted longest first, so neighbours have similar lengths and the largest
+    batch runs first. A batch also closes before a row that would be more than a quarter
+    padding (beyond a small allowance): compute spent on padding is pure waste, and a few
+    more rows buy little. An item longer than the budget runs alone.
     """
     order = sorted(range(len(lengths)), key=lambda index: -lengths[index])
     batches: list[list[int]] = []
     current: list[int] = []
     for index in order:
-        longest = lengths[current[0]] if current else lengths[index]
-        if current and (
-            len(current) >= max_batch_size or (len(current) + 1) * longest > max_batch_tokens
-        ):
-            batches.append(current)
-            current = []
+        if current:
+            longest = lengths[current[0]]
+            row_padding = longest - lengths[index]
+            if (
+                len(current) >= max_batch_size
+                or (len(current) + 1) * longest > max_batch_tokens
+                or row_padding > max(MAX_PADDING_FRACTION * longest, PADDING_ALLOWANCE)
+            ):
+                batches.append(current)
+                current = []
         current.append(index)
     if current:
         batches.append(current)

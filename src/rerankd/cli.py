@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from rerankd.config import Settings
 from rerankd.errors import RerankdError
-from rerankd.loading import DEFAULT_MODEL
+from rerankd.loading import (
+    DEFAULT_MODEL,
+    Hub,
+    ModelSource,
+    resolve_default_model,
+    resolve_model,
+)
 from rerankd.template import DEFAULT_MAX_LENGTH
 
 PROGRESS_FROM_DOCUMENTS = 32
@@ -19,8 +26,9 @@ PROGRESS_FROM_DOCUMENTS = 32
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument(
-        "--model", default=DEFAULT_MODEL,
-        help=f"hub id or local directory (default: {DEFAULT_MODEL})",
+        "--model", default=None,
+        help=f"hub id, local directory, or 'embedded' (all-MiniLM-L6-v2 from site-packages). "
+        f"Default: {DEFAULT_MODEL}, or the embedded model when that cannot be had",
     )
     group.add_argument("--hub", choices=["huggingface", "modelscope"], default="huggingface")
     group.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
@@ -66,8 +74,8 @@ def command_rank(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise RerankdError(f"cannot read {args.file}: {exc.strerror}") from None
     reranker = Reranker(
-        args.model, device=args.device, dtype=args.dtype, max_length=args.max_length,
-        hub=args.hub, revision=args.revision, backend=args.backend,
+        args.model or DEFAULT_MODEL, device=args.device, dtype=args.dtype,
+        max_length=args.max_length, hub=args.hub, revision=args.revision, backend=args.backend,
     )
     results = reranker.rank(
         args.query, documents, instruction=args.instruction, top_n=args.top_n,
@@ -84,14 +92,12 @@ def command_rank(args: argparse.Namespace) -> int:
 
 
 def command_serve(args: argparse.Namespace) -> int:
-    import logging
     import os
 
     import uvicorn
 
     from rerankd.backends import load_backend
     from rerankd.config import read_api_key
-    from rerankd.loading import resolve_model
     from rerankd.server import create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
@@ -100,20 +106,20 @@ def command_serve(args: argparse.Namespace) -> int:
         api_key = read_api_key(args.api_key, args.api_key_file, dict(os.environ))
     except (OSError, ValueError) as exc:
         raise RerankdError(f"cannot read the API key: {exc}") from None
+    source, notice = serving_model(args.model, args.hub, args.revision, log)
     settings = Settings(
-        model=args.model, hub=args.hub, revision=args.revision, backend=args.backend,
+        model=source.model_id, hub=args.hub, revision=args.revision, backend=args.backend,
         device=args.device, dtype=args.dtype, max_length=args.max_length,
         served_model_name=args.served_model_name, max_batch_tokens=args.max_batch_tokens,
         max_batch_size=args.max_batch_size, batch_wait_ms=args.batch_wait_ms,
         max_queue_pairs=args.max_queue_pairs, cache_size=args.cache_size,
         max_documents=args.max_documents, max_body_bytes=args.max_body_bytes,
         request_timeout_s=args.request_timeout, host=args.host, port=args.port,
-        api_key=api_key,
+        api_key=api_key, model_notice=notice,
     )
-    log.info("loading %s ...", settings.model)
-    source = resolve_model(settings.model, hub=args.hub, revision=settings.revision)
     backend = load_backend(
-        source, backend=settings.backend, device=settings.device, dtype=settings.dtype
+        source, backend=settings.backend, device=settings.device, dtype=settings.dtype,
+        quantize=args.quantize,
     )
     info = backend.info
     log.info("loaded %s (%s, %s %s)", info.model_id, info.architecture, info.device, info.dtype)
@@ -125,6 +131,32 @@ def command_serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=int(settings.request_timeout_s),
     )
     return 0
+
+
+def serving_model(
+    model: str | None, hub: Hub, revision: str | None, log: logging.Logger
+) -> tuple[ModelSource, str | None]:
+    """The model to serve, and a notice when it is the embedded fallback.
+
+    With no --model, the default Qwen3-Reranker is used if it is cached or reachable,
+    otherwise the embedded model, loudly. An explicit --model never falls back.
+    """
+    if model is not None:
+        log.info("loading %s ...", model)
+        return resolve_model(model, hub=hub, revision=revision), None
+    log.info("loading %s (the default) ...", DEFAULT_MODEL)
+    source, error = resolve_default_model(hub, revision)
+    if error is None:
+        return source, None
+    notice = (
+        f"{DEFAULT_MODEL} cannot be had here, so rerankd serves the embedded model "
+        f"{source.model_id} (a small bi-encoder: lower ranking quality). Provide the "
+        "reranker (see the README) or pass --model to choose."
+    )
+    banner = "=" * 78
+    log.warning("%s\nWARNING: %s\n(why: %s)\n%s", banner, notice,
+                str(error).splitlines()[0], banner)
+    return source, notice
 
 
 def command_make_model(args: argparse.Namespace) -> int:
@@ -157,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     http.add_argument("--api-key", default=None,
                       help="require `Authorization: Bearer KEY` (or set $RERANKD_API_KEY)")
     http.add_argument("--api-key-file", default=None, help="read the API key from a file")
+    serve.add_argument("--quantize", choices=["int8"], default=None,
+                       help="int8 dynamic quantization of a Qwen3 reranker on CPU")
     http.add_argument("--served-model-name", default=None,
                       help="the model name clients see (default: --model)")
     http.add_argument("--log-level", default="info",

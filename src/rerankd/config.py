@@ -23,6 +23,7 @@ class Settings:
     dtype: str | None = None
     max_length: int = DEFAULT_MAX_LENGTH
     served_model_name: str | None = None
+    model_notice: str | None = None  # shown in /health and the UI, e.g. on fallback
     # batching and cache
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE

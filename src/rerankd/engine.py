@@ -16,7 +16,7 @@ from rerankd.cache import ScoreCache, cache_key
 from rerankd.config import Settings
 from rerankd.errors import InputTooLongError, TooManyDocumentsError
 from rerankd.ranking import DocumentScore, RankRequest, RankResult, order_results
-from rerankd.template import DEFAULT_INSTRUCTION, TEMPLATE_VERSION, Qwen3RerankerTemplate
+from rerankd.template import DEFAULT_INSTRUCTION
 
 
 class EngineObserver(Protocol):
@@ -56,12 +56,12 @@ class RerankEngine:
     ) -> None:
         self.backend = backend
         self.settings = settings
-        self.template = Qwen3RerankerTemplate(backend.tokenizer, max_length=settings.max_length)
+        self.template = backend.prompt_builder(settings.max_length)
         self.cache = ScoreCache(settings.cache_size)
         self.observer = observer or _NoObserver()
         self.scheduler = BatchScheduler(
             backend.score_prompts,
-            max_batch_tokens=max(settings.max_batch_tokens, settings.max_length),
+            max_batch_tokens=max(settings.max_batch_tokens, self.template.max_length),
             max_batch_size=settings.max_batch_size,
             max_wait_s=settings.batch_wait_ms / 1000,
             max_queue_pairs=settings.max_queue_pairs,
@@ -140,7 +140,7 @@ class RerankEngine:
         info = self.backend.info
         max_length = min(request.max_length or self.template.max_length, self.template.max_length)
         return cache_key(
-            info.model_id, info.revision, TEMPLATE_VERSION,
+            info.model_id, info.revision, self.template.version,
             request.instruction or DEFAULT_INSTRUCTION, max_length, request.max_tokens_per_doc,
             request.query, document,
         )

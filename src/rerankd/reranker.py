@@ -8,7 +8,7 @@ from rerankd.backends import ScoringBackend, load_backend
 from rerankd.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, plan_batches
 from rerankd.loading import DEFAULT_MODEL, Hub, resolve_model
 from rerankd.ranking import DocumentScore, OnOverflow, RankRequest, RankResult, order_results
-from rerankd.template import DEFAULT_MAX_LENGTH, Prompt, Qwen3RerankerTemplate
+from rerankd.template import DEFAULT_MAX_LENGTH, Prompt
 
 
 class Reranker:
@@ -56,7 +56,7 @@ class Reranker:
         self, engine: ScoringBackend, max_length: int, max_batch_tokens: int, max_batch_size: int
     ) -> None:
         self.backend = engine
-        self.template = Qwen3RerankerTemplate(engine.tokenizer, max_length=max_length)
+        self.template = engine.prompt_builder(max_length)
         self.max_batch_tokens = max(max_batch_tokens, max_length)
         self.max_batch_size = max_batch_size
 

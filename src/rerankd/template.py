@@ -64,6 +64,8 @@ class Prompt:
 class Qwen3RerankerTemplate:
     """Builds Qwen3-Reranker prompts for one tokenizer; template ids are computed once."""
 
+    version = TEMPLATE_VERSION
+
     def __init__(self, tokenizer: TextTokenizer, max_length: int = DEFAULT_MAX_LENGTH) -> None:
         self.tokenizer = tokenizer
         self.prefix_ids = tuple(tokenizer.encode_template(PREFIX))

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 
 class TextTokenizer:
@@ -47,6 +47,24 @@ class TextTokenizer:
     def encode_texts(self, texts: Sequence[str]) -> list[list[int]]:
         encodings = self._plain.encode_batch(list(texts), add_special_tokens=False)
         return [list(encoding.ids) for encoding in encodings]
+
+    # Encoder models: plain encodings, then the model's own special tokens around them.
+
+    def encode_plain(self, text: str) -> Encoding:
+        return self._plain.encode(text, add_special_tokens=False)
+
+    def encode_plain_batch(self, texts: Sequence[str]) -> list[Encoding]:
+        return list(self._plain.encode_batch(list(texts), add_special_tokens=False))
+
+    def with_special_tokens(self, first: Encoding, second: Encoding | None = None) -> Encoding:
+        """[CLS] first [SEP] (second [SEP]): the post-processor of the model's tokenizer."""
+        return self._plain.post_process(first, second, add_special_tokens=True)
+
+    def special_tokens_in_pair(self) -> int:
+        return int(self._plain.num_special_tokens_to_add(is_pair=True))
+
+    def special_tokens_in_single(self) -> int:
+        return int(self._plain.num_special_tokens_to_add(is_pair=False))
 
     def token_id(self, token: str) -> int:
         token_id = self._template.token_to_id(token)

@@ -21,3 +21,12 @@ def test_an_item_over_the_budget_runs_alone():
 def test_items_are_sorted_by_length_to_cut_padding():
     batches = plan_batches([1, 100, 2, 99], max_batch_tokens=400, max_batch_size=2)
     assert batches == [[1, 3], [2, 0]]
+
+
+def test_padding_stays_a_small_part_of_each_batch():
+    lengths = [700, 690, 650, 300, 280, 260, 40, 35, 30, 20]
+    batches = plan_batches(lengths, max_batch_tokens=100_000, max_batch_size=64)
+    assert [sorted(batch) for batch in batches] == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
+    for batch in batches:
+        padded = len(batch) * max(lengths[i] for i in batch)
+        assert padded - sum(lengths[i] for i in batch) <= max(0.25 * padded, 64)

@@ -26,12 +26,34 @@ class ModelInfo:
     dtype: str
 
 
+class PromptBuilder(Protocol):
+    """Turns (query, documents) into a model's prompts, truncated to fit."""
+
+    version: str  # part of every cache key: bumped when prompts change
+    max_length: int
+
+    def build(
+        self,
+        query: str,
+        documents: Sequence[str],
+        instruction: str | None = None,
+        *,
+        max_length: int | None = None,
+        max_document_tokens: int | None = None,
+        on_overflow: str = "truncate",
+    ) -> list[Prompt]: ...
+
+
 class ScoringBackend(Protocol):
     """Scores prompts. Implementations must be safe to call from one worker thread."""
 
     info: ModelInfo
     tokenizer: TextTokenizer
 
+    def prompt_builder(self, max_length: int) -> PromptBuilder:
+        """The model's prompt format, capped at ``max_length`` (and the model's own limit)."""
+        ...
+
     def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:
-        """P("yes") in [0, 1] for each prompt, in order, whatever the batch holds."""
+        """A relevance score in [0, 1] for each prompt, in order, whatever the batch holds."""
         ...

@@ -11,7 +11,6 @@ once per request; each document continues from its cached keys and values.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -20,10 +19,11 @@ from typing import Any
 import torch
 
 from rerankd.backends.base import ModelInfo
+from rerankd.backends.detect import architecture_of, read_config
 from rerankd.errors import UnsupportedModelError
 from rerankd.loading import ModelSource
 from rerankd.scoring import NO_TOKEN, YES_TOKEN, classifier_direction, relevance, yes_no_direction
-from rerankd.template import Prompt
+from rerankd.template import Prompt, Qwen3RerankerTemplate
 from rerankd.text_tokenizer import TextTokenizer
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -44,17 +44,6 @@ def resolve_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
     if name not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")
     return DTYPES[name]
-
-
-def read_architecture(source: ModelSource) -> str:
-    config_file = source.path / "config.json"
-    try:
-        architectures = json.loads(config_file.read_text()).get("architectures") or []
-    except (OSError, ValueError) as exc:
-        raise UnsupportedModelError(f"cannot read {config_file}: {exc}") from None
-    if not architectures:
-        raise UnsupportedModelError(f"{config_file} names no architecture")
-    return str(architectures[0])
 
 
 QUANTIZATIONS = ("int8",)
@@ -91,7 +80,7 @@ class TransformersBackend:
 
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
-        architecture = read_architecture(source)
+        architecture = architecture_of(read_config(source))
         self.tokenizer = TextTokenizer.from_hf(AutoTokenizer.from_pretrained(source.path))
         if architecture.endswith("ForCausalLM"):
             model = AutoModelForCausalLM.from_pretrained(source.path, dtype=self.dtype)
@@ -125,6 +114,9 @@ class TransformersBackend:
             device=str(self.device),
             dtype=str(self.dtype).removeprefix("torch.") + (f"+{quantize}" if quantize else ""),
         )
+
+    def prompt_builder(self, max_length: int) -> Qwen3RerankerTemplate:
+        return Qwen3RerankerTemplate(self.tokenizer, max_length=max_length)
 
     @torch.inference_mode()
     def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:

@@ -11,11 +11,13 @@ router = APIRouter(tags=["system"])
 @router.get("/health", summary="Ready (200) once the model is loaded and warmed up, else 503")
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
+    body: dict[str, str] = {"model": state.settings.model_name}
+    if state.settings.model_notice:
+        body["notice"] = state.settings.model_notice
     if state.ready.is_set():
-        return JSONResponse({"status": "ok", "model": state.settings.model_name})
+        return JSONResponse({"status": "ok", **body})
     return JSONResponse(
-        {"status": "loading", "model": state.settings.model_name}, status_code=503,
-        headers={"Retry-After": "5"},
+        {"status": "loading", **body}, status_code=503, headers={"Retry-After": "5"}
     )
 
 
@@ -30,7 +32,7 @@ async def models(request: Request) -> dict[str, object]:
             "created": int(state.started_at),
             "owned_by": "rerankd",
             "root": state.engine.backend.info.model_id,
-            "max_model_len": state.settings.max_length,
+            "max_model_len": state.engine.template.max_length,
         }],
     }
 
