@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -92,8 +93,6 @@ def command_rank(args: argparse.Namespace) -> int:
 
 
 def command_serve(args: argparse.Namespace) -> int:
-    import os
-
     import uvicorn
 
     from rerankd.backends import load_backend
@@ -125,7 +124,9 @@ def command_serve(args: argparse.Namespace) -> int:
     log.info("loaded %s (%s, %s %s)", info.model_id, info.architecture, info.device, info.dtype)
     if api_key is None:
         log.warning("no API key set: every route is open (see --api-key)")
-    app = create_app(settings, backend)
+    app = create_app(settings, backend, ui=args.ui)
+    if args.ui:
+        log.info("web UI at http://%s:%d/ui", settings.host, settings.port)
     uvicorn.run(
         app, host=settings.host, port=settings.port, access_log=False, log_config=None,
         timeout_graceful_shutdown=int(settings.request_timeout_s),
@@ -159,6 +160,15 @@ def serving_model(
     return source, notice
 
 
+def command_ui(args: argparse.Namespace) -> int:
+    from rerankd.ui.app import launch_standalone
+    from rerankd.ui.clients import HttpClient
+
+    api_key = args.api_key or os.environ.get("RERANKD_API_KEY")
+    launch_standalone(HttpClient(args.server, api_key), args.host, args.port)
+    return 0
+
+
 def command_make_model(args: argparse.Namespace) -> int:
     from rerankd.random_model import build_random_model
 
@@ -189,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     http.add_argument("--api-key", default=None,
                       help="require `Authorization: Bearer KEY` (or set $RERANKD_API_KEY)")
     http.add_argument("--api-key-file", default=None, help="read the API key from a file")
+    serve.add_argument("--ui", action="store_true", help="serve the web UI at /ui")
     serve.add_argument("--quantize", choices=["int8"], default=None,
                        help="int8 dynamic quantization of a Qwen3 reranker on CPU")
     http.add_argument("--served-model-name", default=None,
@@ -210,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--request-timeout", type=float, default=defaults.request_timeout_s,
                         help="seconds")
     serve.set_defaults(handler=command_serve)
+
+    ui = commands.add_parser("ui", help="the web UI, standalone, against a running server")
+    ui.add_argument("--server", default="http://127.0.0.1:8000", help="rerankd server URL")
+    ui.add_argument("--api-key", default=None, help="the server's key ($RERANKD_API_KEY)")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=7860)
+    ui.set_defaults(handler=command_ui)
 
     bench = commands.add_parser(
         "bench", help="benchmark against the official recipe, in process and over HTTP"

@@ -147,9 +147,10 @@ def build_random_cross_encoder(out_dir: str | Path, *, num_labels: int = 1, seed
     out.mkdir(parents=True, exist_ok=True)
     config = BertConfig(
         vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512, num_labels=num_labels,
-        initializer_range=0.3, architectures=["BertForSequenceClassification"],
+        intermediate_size=64, max_position_embeddings=512, initializer_range=0.3,
+        architectures=["BertForSequenceClassification"],
     )
+    config.num_labels = num_labels
     torch.manual_seed(seed)
     BertForSequenceClassification(config).eval().save_pretrained(out)
     vocabulary = embedded_model().path

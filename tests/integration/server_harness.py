@@ -38,18 +38,30 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(backend: ScoringBackend, **overrides) -> Iterator[RunningServer]:
-    settings = Settings(model="tiny-test", max_length=512, host="127.0.0.1", port=free_port(),
-                        **overrides)
-    app = create_app(settings, backend)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+def running_server(
+    backend: ScoringBackend, ui: bool = False, **overrides
+) -> Iterator[RunningServer]:
+    defaults = {"model": "tiny-test", "max_length": 512, "host": "127.0.0.1", "port": free_port()}
+    settings = Settings(**{**defaults, **overrides})
+    app = create_app(settings, backend, ui=ui)
+    with running_app(app, settings.port, ready=app.state.ready.is_set) as running:
+        yield running
+
+
+@contextmanager
+def running_app(
+    app: FastAPI, port: int | None = None, ready=lambda: True
+) -> Iterator[RunningServer]:
+    """Any ASGI app on a real uvicorn server on loopback, until the block ends."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                             access_log=False, timeout_graceful_shutdown=30)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    url = f"http://{settings.host}:{settings.port}"
+    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
-    while not (server.started and app.state.ready.is_set()):
+    while not (server.started and ready()):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)

@@ -26,8 +26,11 @@ from rerankd.server.routes import cohere, rerank, score, system
 logger = logging.getLogger("rerankd.server")
 
 
-def create_app(settings: Settings, backend: ScoringBackend, *, warm_up: bool = True) -> FastAPI:
-    """The rerank API over ``backend``. /health turns ready after the warm-up batch."""
+def create_app(
+    settings: Settings, backend: ScoringBackend, *, warm_up: bool = True, ui: bool = False
+) -> FastAPI:
+    """The rerank API over ``backend`` (and the web UI at /ui). /health turns ready after
+    the warm-up batch."""
     metrics = Metrics()
     engine = RerankEngine(backend, settings, observer=metrics)
     metrics.track_queue(lambda: engine.scheduler.queue_depth)
@@ -60,12 +63,24 @@ def create_app(settings: Settings, backend: ScoringBackend, *, warm_up: bool = T
 
     # Metrics are labelled by route, never by arbitrary paths (bounded cardinality).
     known_paths = {getattr(route, "path", "") for router in routers for route in router.routes}
+    public_prefixes: tuple[str, ...] = ()
+    if ui:
+        from rerankd.ui.app import UI_PATH, mount_ui
+        from rerankd.ui.clients import EngineClient
+
+        app = mount_ui(app, EngineClient(engine), settings.api_key)
+        public_prefixes = (UI_PATH,)  # guarded by the page's own login (see mount_ui)
+
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.api_key:
-        app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
+        app.add_middleware(
+            ApiKeyMiddleware, api_key=settings.api_key, public_prefixes=public_prefixes
+        )
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics,
-        route_of=lambda path: path if path in known_paths else "other",
+        route_of=lambda path: path if path in known_paths else (
+            "/ui" if ui and path.startswith("/ui") else "other"
+        ),
     )
     return app
 

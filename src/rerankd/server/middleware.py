@@ -80,13 +80,22 @@ class ApiKeyMiddleware:
     guarded too. The comparison takes constant time and the key is never logged.
     """
 
-    def __init__(self, app: ASGIApp, api_key: str, public: Container[str] = PUBLIC_PATHS):
+    def __init__(
+        self, app: ASGIApp, api_key: str, public: Container[str] = PUBLIC_PATHS,
+        public_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self._key = api_key.encode()
         self.public = public
+        self.public_prefixes = public_prefixes
+
+    def _is_public(self, path: str) -> bool:
+        return path in self.public or any(
+            path == prefix or path.startswith(prefix + "/") for prefix in self.public_prefixes
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.public:
+        if scope["type"] != "http" or self._is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
         given = _header(scope, b"authorization") or ""

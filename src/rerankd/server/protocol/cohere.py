@@ -31,8 +31,8 @@ class CohereRerankRequest(RerankdOptions):
     def to_rank_request(self) -> RankRequest:
         return RankRequest(
             query=self.query, documents=self.texts(), instruction=self.instruction,
-            top_n=self.top_n, max_tokens_per_doc=self.max_tokens_per_doc,
-            on_overflow=self.on_overflow,
+            top_n=self.top_n, max_length=self.max_length,
+            max_tokens_per_doc=self.max_tokens_per_doc, on_overflow=self.on_overflow,
         )
 
 

@@ -24,6 +24,10 @@ class RerankdOptions(RequestModel):
         default=None, description="Task instruction (English), e.g. 'Given a code search query, "
         "retrieve code that answers it'. Default: the model card's web-search instruction.",
     )
+    max_length: PositiveInt | None = Field(
+        default=None,
+        description="Cap on each prompt's length in tokens (at most the server's).",
+    )
     on_overflow: OverflowPolicy = Field(
         default="truncate",
         description="What to do with a document over its token budget: cut its tail, or "

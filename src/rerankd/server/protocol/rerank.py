@@ -44,8 +44,8 @@ class RerankRequest(RerankdOptions):
         on_overflow = "error" if self.truncate is False else self.on_overflow
         return RankRequest(
             query=self.query, documents=documents or [], instruction=self.instruction,
-            top_n=self.top_n, max_tokens_per_doc=self.max_tokens_per_doc,
-            on_overflow=on_overflow,
+            top_n=self.top_n, max_length=self.max_length,
+            max_tokens_per_doc=self.max_tokens_per_doc, on_overflow=on_overflow,
         )
 
 

@@ -27,7 +27,8 @@ async def _score_pairs(
     scored_groups = await asyncio.gather(*(
         engine.score(RankRequest(
             query=query, documents=[pairs[position][1] for position in positions],
-            instruction=body.instruction, max_length=body.truncate_prompt_tokens,
+            instruction=body.instruction,
+            max_length=body.truncate_prompt_tokens or body.max_length,
             on_overflow=body.on_overflow,
         ))
         for query, positions in groups
