@@ -88,6 +88,9 @@ class GatedBackend:
             tuple(inner.tokenizer.encode_text(" " + fail_marker)) if fail_marker else None
         )
 
+    def prompt_builder(self, max_length: int):
+        return self.inner.prompt_builder(max_length)
+
     def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:
         self.entered.set()
         if not self.gate.wait(timeout=60):
