@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from rerankd.errors import BackendError, OverloadedError
-from rerankd.template import Prompt
+from rerankd.prompts import Prompt
 
 logger = logging.getLogger(__name__)
 

@@ -114,7 +114,10 @@ def command_serve(args: argparse.Namespace) -> int:
         max_queue_pairs=args.max_queue_pairs, cache_size=args.cache_size,
         max_documents=args.max_documents, max_body_bytes=args.max_body_bytes,
         request_timeout_s=args.request_timeout, host=args.host, port=args.port,
-        api_key=api_key, model_notice=notice,
+        api_key=api_key, model_notice=notice, long_docs=args.long_docs,
+        max_chunks_per_doc=args.max_chunks_per_doc, chunk_aggregate=args.chunk_aggregate,
+        max_tokens_per_doc=args.max_tokens_per_doc,
+        max_tokens_per_query=args.max_tokens_per_query,
     )
     backend = load_backend(
         source, backend=settings.backend, device=settings.device, dtype=settings.dtype,
@@ -169,6 +172,35 @@ def command_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_eval(args: argparse.Namespace) -> int:
+    from rerankd.evaluation.harness import EvalConfig, format_table, run_eval
+    from rerankd.scorers import library_scorer, server_scorer
+
+    if args.server:
+        api_key = args.api_key or os.environ.get("RERANKD_API_KEY")
+        scorer, reranker_name = server_scorer(args.server, api_key), args.server
+    else:
+        from rerankd.reranker import Reranker
+
+        model = args.model or DEFAULT_MODEL
+        reranker = Reranker(
+            model, device=args.device, dtype=args.dtype, max_length=args.max_length,
+            hub=args.hub, revision=args.revision, backend=args.backend,
+        )
+        scorer, reranker_name = library_scorer(reranker), model
+    config = EvalConfig(
+        data=str(args.data), first_stage=args.first_stage, top_k=args.top_k,
+        reranker=reranker_name, split=args.split,
+    )
+    report = run_eval(config, scorer, args.out, restart=args.restart,
+                      progress=not args.no_progress)
+    print(f"{report['queries']} queries, top {args.top_k} from {args.first_stage}, "
+          f"reranked by {reranker_name}")
+    print(format_table(report))
+    print(f"wrote {args.out}/metrics.json, reranked.trec, per_query_gain.png", file=sys.stderr)
+    return 0
+
+
 def command_make_model(args: argparse.Namespace) -> int:
     from rerankd.random_model import build_random_model
 
@@ -220,6 +252,16 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes)
     engine.add_argument("--request-timeout", type=float, default=defaults.request_timeout_s,
                         help="seconds")
+    long_docs = serve.add_argument_group("long documents")
+    long_docs.add_argument("--long-docs", choices=["truncate", "chunk"], default=defaults.long_docs,
+                           help="cut over-long documents, or score overlapping windows")
+    long_docs.add_argument("--max-chunks-per-doc", type=int, default=defaults.max_chunks_per_doc)
+    long_docs.add_argument("--chunk-aggregate", choices=["max", "top2-mean"],
+                           default=defaults.chunk_aggregate)
+    long_docs.add_argument("--max-tokens-per-doc", type=int, default=None,
+                           help="default cap on each document's tokens")
+    long_docs.add_argument("--max-tokens-per-query", type=int, default=None,
+                           help="default cap on the query's tokens")
     serve.set_defaults(handler=command_serve)
 
     ui = commands.add_parser("ui", help="the web UI, standalone, against a running server")
@@ -228,6 +270,24 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=7860)
     ui.set_defaults(handler=command_ui)
+
+    evaluate = commands.add_parser(
+        "eval", help="nDCG@10, MRR@10, Recall and MAP on a BEIR-format dataset"
+    )
+    add_model_arguments(evaluate)
+    evaluate.add_argument("--data", required=True, help="folder with corpus.jsonl, "
+                          "queries.jsonl and qrels/<split>.tsv")
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--first-stage", default="bm25",
+                          help="bm25, or a TREC run file from another retriever")
+    evaluate.add_argument("--top-k", type=int, default=100, help="candidates to rerank")
+    evaluate.add_argument("--server", default=None,
+                          help="rerank through a running server instead of in process")
+    evaluate.add_argument("--api-key", default=None, help="the server's key")
+    evaluate.add_argument("--out", default="eval-results")
+    evaluate.add_argument("--restart", action="store_true", help="discard a partial run")
+    evaluate.add_argument("--no-progress", action="store_true")
+    evaluate.set_defaults(handler=command_eval)
 
     bench = commands.add_parser(
         "bench", help="benchmark against the official recipe, in process and over HTTP"

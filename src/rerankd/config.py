@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rerankd.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
 from rerankd.loading import DEFAULT_MODEL
+from rerankd.ranking import DEFAULT_MAX_CHUNKS, ChunkAggregate, LongDocs
 from rerankd.template import DEFAULT_MAX_LENGTH
 
 API_KEY_ENV = "RERANKD_API_KEY"
@@ -30,6 +31,13 @@ class Settings:
     batch_wait_ms: float = 2.0
     max_queue_pairs: int = 20_000
     cache_size: int = 100_000
+    cache_url: str | None = None  # redis://... : one cache shared by every replica
+    # long documents
+    long_docs: LongDocs = "truncate"
+    max_chunks_per_doc: int = DEFAULT_MAX_CHUNKS
+    chunk_aggregate: ChunkAggregate = "max"
+    max_tokens_per_doc: int | None = None
+    max_tokens_per_query: int | None = None
     # limits
     max_documents: int = 1000
     max_body_bytes: int = 32 * 1024 * 1024

@@ -1,9 +1,10 @@
 """Prompts for encoder models: cross-encoder pairs and bi-encoder texts.
 
-Both keep user text as text (the tokenizer without added tokens, as for Qwen3) and let
-the tokenizer's own post-processor add the model's special tokens ([CLS]/[SEP], <s>/</s>).
-A Prompt's ``shared`` part is the query side and ``own`` the document side; for a pair
-the split is where BERT's token type turns from 0 to 1.
+Both keep user text as text (the tokenizer without added tokens, as for Qwen3) and put
+the model's own special tokens ([CLS]/[SEP], <s>/</s>) around it, in the layout its
+tokenizer's post-processor uses. A Prompt's ``shared`` part is the query side and
+``own`` the document side; for a BERT pair the split is where the token type turns
+from 0 to 1.
 """
 
 from __future__ import annotations
@@ -11,90 +12,72 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rerankd.errors import InputTooLongError
-from rerankd.template import Prompt
+from rerankd.prompts import EncodedDocument, OnOverflow, Prompt, PromptBuilder, Span
 from rerankd.text_tokenizer import TextTokenizer
 
 
-def _budget(max_length: int, model_max_length: int, requested: int | None) -> int:
-    budget = min(max_length, model_max_length)
-    return min(budget, requested) if requested is not None else budget
+class _EncoderPrompts(PromptBuilder):
+    def __init__(self, tokenizer: TextTokenizer, max_length: int, model_max_length: int) -> None:
+        super().__init__(tokenizer, min(max_length, model_max_length))
+
+    def encode_documents(self, documents: Sequence[str]) -> list[EncodedDocument]:
+        return [
+            EncodedDocument(list(encoding.ids), list(encoding.offsets))
+            for encoding in self.tokenizer.encode_plain_batch(documents)
+        ]
+
+    def _query_ids(self, query: str, room: int, on_overflow: OnOverflow) -> list[int]:
+        ids = list(self.tokenizer.encode_plain(query).ids)
+        if len(ids) > room and on_overflow == "error":
+            raise InputTooLongError(f"the query takes {len(ids)} tokens, over the {room} allowed")
+        return ids[:room]
 
 
-def _check(
-    kind: str, index: int | None, length: int, room: int, on_overflow: str
-) -> bool:
-    truncated = length > room
-    if truncated and on_overflow == "error":
-        where = "the query" if index is None else f"document {index}"
-        raise InputTooLongError(f"{where} takes {length} tokens, over the {room} {kind} allows")
-    return truncated
-
-
-class CrossEncoderPairs:
+class CrossEncoderPairs(_EncoderPrompts):
     """``[CLS] query [SEP] document [SEP]`` (or the model's equivalent), cut to fit.
 
-    The query keeps at most half the budget; the document gets the rest, as
-    sentence-transformers' CrossEncoder does with ``truncation="longest_first"`` for
-    typical short queries. The instruction is not part of a cross-encoder's input.
+    The query keeps at most half the budget; the document gets the rest. The
+    instruction is not part of a cross-encoder's input.
     """
 
     version = "cross-encoder/1"
 
     def __init__(self, tokenizer: TextTokenizer, max_length: int, model_max_length: int) -> None:
-        self.tokenizer = tokenizer
-        self.max_length = min(max_length, model_max_length)
-        self.special_tokens = tokenizer.special_tokens_in_pair()
+        super().__init__(tokenizer, max_length, model_max_length)
+        self.before, self.between, self.after = tokenizer.pair_layout()
 
-    def build(
-        self, query: str, documents: Sequence[str], instruction: str | None = None, *,
-        max_length: int | None = None, max_document_tokens: int | None = None,
-        on_overflow: str = "truncate",
-    ) -> list[Prompt]:
-        budget = _budget(self.max_length, self.max_length, max_length) - self.special_tokens
-        query_encoding = self.tokenizer.encode_plain(query)
-        query_room = max(1, budget // 2)
-        _check("max_length", None, len(query_encoding.ids), query_room, on_overflow)
-        query_encoding.truncate(query_room)
-        room = budget - len(query_encoding.ids)
-        # The query side, with its special tokens: token type 0 in a BERT-style pair.
-        split = len(self.tokenizer.with_special_tokens(query_encoding).ids)
-        if max_document_tokens is not None:
-            room = min(room, max_document_tokens)
-        prompts = []
-        for index, encoding in enumerate(self.tokenizer.encode_plain_batch(documents)):
-            truncated = _check("max_length", index, len(encoding.ids), room, on_overflow)
-            encoding.truncate(room)
-            pair = self.tokenizer.with_special_tokens(query_encoding, encoding)
-            prompts.append(Prompt(tuple(pair.ids[:split]), tuple(pair.ids[split:]), truncated))
-        return prompts
+    def query_side(
+        self, query: str, instruction: str | None, limit: int, on_overflow: OnOverflow
+    ) -> tuple[tuple[int, ...], int]:
+        budget = limit - len(self.before) - len(self.between) - len(self.after)
+        query_ids = self._query_ids(query, max(1, budget // 2), on_overflow)
+        return (*self.before, *query_ids, *self.between), budget - len(query_ids)
+
+    def assemble(
+        self, shared: tuple[int, ...], document_ids: Sequence[int], index: int,
+        truncated: bool = False, span: Span | None = None,
+    ) -> Prompt:
+        return Prompt(shared, (*document_ids, *self.after), truncated, index, span)
 
 
-class SeparateTexts:
+class SeparateTexts(_EncoderPrompts):
     """Query and document encoded on their own, for a bi-encoder (each ``[CLS] text [SEP]``)."""
 
     version = "bi-encoder/1"
 
     def __init__(self, tokenizer: TextTokenizer, max_length: int, model_max_length: int) -> None:
-        self.tokenizer = tokenizer
-        self.max_length = min(max_length, model_max_length)
-        self.special_tokens = tokenizer.special_tokens_in_single()
+        super().__init__(tokenizer, max_length, model_max_length)
+        self.before, self.after = tokenizer.single_layout()
 
-    def build(
-        self, query: str, documents: Sequence[str], instruction: str | None = None, *,
-        max_length: int | None = None, max_document_tokens: int | None = None,
-        on_overflow: str = "truncate",
-    ) -> list[Prompt]:
-        room = _budget(self.max_length, self.max_length, max_length) - self.special_tokens
-        query_encoding = self.tokenizer.encode_plain(query)
-        _check("max_length", None, len(query_encoding.ids), room, on_overflow)
-        query_encoding.truncate(room)
-        shared = tuple(self.tokenizer.with_special_tokens(query_encoding).ids)
-        document_room = room if max_document_tokens is None else min(room, max_document_tokens)
-        prompts = []
-        for index, encoding in enumerate(self.tokenizer.encode_plain_batch(documents)):
-            truncated = _check("max_length", index, len(encoding.ids), document_room, on_overflow)
-            encoding.truncate(document_room)
-            own = tuple(self.tokenizer.with_special_tokens(encoding).ids)
-            prompts.append(Prompt(shared, own, truncated))
-        return prompts
+    def query_side(
+        self, query: str, instruction: str | None, limit: int, on_overflow: OnOverflow
+    ) -> tuple[tuple[int, ...], int]:
+        room = limit - len(self.before) - len(self.after)
+        return (*self.before, *self._query_ids(query, room, on_overflow), *self.after), room
 
+    def assemble(
+        self, shared: tuple[int, ...], document_ids: Sequence[int], index: int,
+        truncated: bool = False, span: Span | None = None,
+    ) -> Prompt:
+        own = (*self.before, *document_ids, *self.after)
+        return Prompt(shared, own, truncated, index, span)

@@ -12,10 +12,16 @@ from typing import Protocol
 
 from rerankd.backends import ScoringBackend
 from rerankd.batching import BatchScheduler
-from rerankd.cache import ScoreCache, cache_key
+from rerankd.cache import cache_key, make_score_cache
 from rerankd.config import Settings
-from rerankd.errors import InputTooLongError, TooManyDocumentsError
-from rerankd.ranking import DocumentScore, RankRequest, RankResult, order_results
+from rerankd.errors import TooManyDocumentsError
+from rerankd.ranking import (
+    DocumentScore,
+    RankRequest,
+    RankResult,
+    order_results,
+    score_documents,
+)
 from rerankd.template import DEFAULT_INSTRUCTION
 
 
@@ -57,7 +63,7 @@ class RerankEngine:
         self.backend = backend
         self.settings = settings
         self.template = backend.prompt_builder(settings.max_length)
-        self.cache = ScoreCache(settings.cache_size)
+        self.cache = make_score_cache(settings.cache_url, settings.cache_size)
         self.observer = observer or _NoObserver()
         self.scheduler = BatchScheduler(
             backend.score_prompts,
@@ -104,17 +110,19 @@ class RerankEngine:
                 f"{len(request.documents)} documents in one request; this server allows at "
                 f"most {self.settings.max_documents} (--max-documents)"
             )
-        keys = [self._cache_key(request, document) for document in request.documents]
-        found: dict[bytes, DocumentScore] = {}
-        for key in keys:
-            entry = self.cache.get(key)
-            if entry is not None:
-                found[key] = entry
+        settings = self.settings
+        chunking = request.chunking(settings.long_docs, settings.max_chunks_per_doc)
+        aggregate = request.chunk_aggregate or settings.chunk_aggregate
+        max_document_tokens = request.max_tokens_per_doc or settings.max_tokens_per_doc
+        max_query_tokens = request.max_tokens_per_query or settings.max_tokens_per_query
+        options = (
+            min(request.max_length or self.template.max_length, self.template.max_length),
+            max_document_tokens, max_query_tokens, request.on_overflow,
+            chunking.max_chunks if chunking else None, aggregate if chunking else None,
+        )
+        keys = [self._cache_key(request, options, document) for document in request.documents]
+        found = await self.cache.get_many(keys)
         hits = sum(1 for key in keys if key in found)
-        if request.on_overflow == "error":
-            for index, key in enumerate(keys):
-                if key in found and found[key].truncated:
-                    raise InputTooLongError(f"document {index} exceeds its token budget")
         # Each distinct missing document is scored once, even if sent twice.
         missing = list(dict.fromkeys(key for key in keys if key not in found))
         self.observer.cache_lookups(hits, len(keys) - hits)
@@ -126,21 +134,25 @@ class RerankEngine:
                 [document_by_key[key] for key in missing],
                 request.instruction,
                 max_length=request.max_length,
-                max_document_tokens=request.max_tokens_per_doc,
+                max_document_tokens=max_document_tokens,
+                max_query_tokens=max_query_tokens,
                 on_overflow=request.on_overflow,
+                chunking=chunking,
             )
             scores = await self.scheduler.score(prompts)
-            for key, prompt, score in zip(missing, prompts, scores, strict=True):
-                entry = DocumentScore(score, len(prompt), prompt.truncated)
-                found[key] = entry
-                self.cache.put(key, entry)
+            scored = dict(zip(missing, score_documents(prompts, scores, len(missing), aggregate),
+                              strict=True))
+            found.update(scored)
+            await self.cache.put_many(scored)
         return [found[key] for key in keys], hits
 
-    def _cache_key(self, request: RankRequest, document: str) -> bytes:
+    def _cache_key(
+        self, request: RankRequest, options: tuple[object, ...], document: str
+    ) -> bytes:
+        """Everything that decides a document's score: model, prompt format and options."""
         info = self.backend.info
-        max_length = min(request.max_length or self.template.max_length, self.template.max_length)
         return cache_key(
             info.model_id, info.revision, self.template.version,
-            request.instruction or DEFAULT_INSTRUCTION, max_length, request.max_tokens_per_doc,
+            request.instruction or DEFAULT_INSTRUCTION, *map(str, options),
             request.query, document,
         )

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rerankd.errors import InvalidInputError
+from rerankd.prompts import Chunking, OnOverflow, Prompt, Span
 
-OnOverflow = Literal["truncate", "error"]
+ChunkAggregate = Literal["max", "top2-mean"]
+LongDocs = Literal["truncate", "chunk"]
+DEFAULT_MAX_CHUNKS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,15 +22,19 @@ class RankResult:
     relevance_score: float
     document: str
     truncated: bool = False
+    passage: Span | None = None  # characters of the best chunk, for a chunked document
 
 
 @dataclass(frozen=True, slots=True)
 class DocumentScore:
-    """A document's score with what it cost: prompt tokens, and whether it was cut."""
+    """A document's score with what it cost: prompt tokens, whether text was left out,
+    and for a chunked document its best chunk's characters and the number of chunks."""
 
     score: float
     prompt_tokens: int
     truncated: bool
+    passage: Span | None = None
+    chunks: int = 1
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,18 @@ class RankRequest:
     top_n: int | None = None
     max_length: int | None = None
     max_tokens_per_doc: int | None = None
+    max_tokens_per_query: int | None = None
     on_overflow: OnOverflow = "truncate"
+    long_docs: LongDocs | None = None  # None: the server's default (the library: truncate)
+    max_chunks_per_doc: int | None = None  # implies chunking, as in Cohere v1
+    chunk_aggregate: ChunkAggregate | None = None
+
+    def chunking(self, default_mode: LongDocs, default_max_chunks: int) -> Chunking | None:
+        """How over-long documents are handled: None (cut) or windows of this request."""
+        chunked = self.max_chunks_per_doc is not None or (self.long_docs or default_mode) == "chunk"
+        if not chunked or self.long_docs == "truncate":
+            return None
+        return Chunking(max_chunks=self.max_chunks_per_doc or default_max_chunks)
 
     def validated(self) -> RankRequest:
         """Raise InvalidInputError for anything a caller could get wrong."""
@@ -57,7 +75,10 @@ class RankRequest:
                 )
         if self.instruction is not None and not isinstance(self.instruction, str):
             raise InvalidInputError("instruction must be a string")
-        for name in ("top_n", "max_length", "max_tokens_per_doc"):
+        for name in (
+            "top_n", "max_length", "max_tokens_per_doc", "max_tokens_per_query",
+            "max_chunks_per_doc",
+        ):
             value = getattr(self, name)
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 1
@@ -65,7 +86,36 @@ class RankRequest:
                 raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
         if self.on_overflow not in ("truncate", "error"):
             raise InvalidInputError("on_overflow must be 'truncate' or 'error'")
+        if self.long_docs not in (None, "truncate", "chunk"):
+            raise InvalidInputError("long_docs must be 'truncate' or 'chunk'")
+        if self.chunk_aggregate not in (None, "max", "top2-mean"):
+            raise InvalidInputError("chunk_aggregate must be 'max' or 'top2-mean'")
         return self
+
+
+def score_documents(
+    prompts: Sequence[Prompt], scores: Sequence[float], documents: int,
+    aggregate: ChunkAggregate = "max",
+) -> list[DocumentScore]:
+    """One score per document from its prompts' scores: a chunked document scores the
+    max over its chunks (or the mean of its best two) and names its best chunk."""
+    by_document: list[list[tuple[float, Prompt]]] = [[] for _ in range(documents)]
+    for prompt, score in zip(prompts, scores, strict=True):
+        by_document[prompt.document].append((score, prompt))
+    results = []
+    for scored in by_document:
+        ranked = sorted(scored, key=lambda item: -item[0])
+        best_score, best = ranked[0]
+        if aggregate == "top2-mean" and len(ranked) > 1:
+            best_score = (ranked[0][0] + ranked[1][0]) / 2
+        results.append(DocumentScore(
+            score=best_score,
+            prompt_tokens=sum(len(prompt) for _, prompt in scored),
+            truncated=any(prompt.truncated for _, prompt in scored),
+            passage=best.span,
+            chunks=len(scored),
+        ))
+    return results
 
 
 def order_results(
@@ -73,7 +123,7 @@ def order_results(
 ) -> list[RankResult]:
     """Best first; ties keep the input order."""
     results = [
-        RankResult(index, scored.score, document, scored.truncated)
+        RankResult(index, scored.score, document, scored.truncated, scored.passage)
         for index, (document, scored) in enumerate(zip(documents, scores, strict=True))
     ]
     results.sort(key=lambda result: -result.relevance_score)

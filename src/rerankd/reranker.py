@@ -7,8 +7,17 @@ from collections.abc import Iterable, Sequence
 from rerankd.backends import ScoringBackend, load_backend
 from rerankd.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, plan_batches
 from rerankd.loading import DEFAULT_MODEL, Hub, resolve_model
-from rerankd.ranking import DocumentScore, OnOverflow, RankRequest, RankResult, order_results
-from rerankd.template import DEFAULT_MAX_LENGTH, Prompt
+from rerankd.prompts import OnOverflow, Prompt
+from rerankd.ranking import (
+    DEFAULT_MAX_CHUNKS,
+    ChunkAggregate,
+    LongDocs,
+    RankRequest,
+    RankResult,
+    order_results,
+    score_documents,
+)
+from rerankd.template import DEFAULT_MAX_LENGTH
 
 
 class Reranker:
@@ -72,23 +81,35 @@ class Reranker:
         top_n: int | None = None,
         *,
         max_tokens_per_doc: int | None = None,
+        max_tokens_per_query: int | None = None,
         on_overflow: OnOverflow = "truncate",
+        long_docs: LongDocs | None = None,
+        max_chunks_per_doc: int | None = None,
+        chunk_aggregate: ChunkAggregate = "max",
         progress: bool = False,
     ) -> list[RankResult]:
-        """Documents best first, with their original index and P("yes") score."""
+        """Documents best first, with their original index and relevance score.
+
+        A document over its budget is cut at its tail; with ``long_docs="chunk"`` (or a
+        ``max_chunks_per_doc``) it is split into overlapping windows instead, scored by
+        its best window (or the mean of its best two), whose characters come back as
+        ``passage``.
+        """
         request = RankRequest(
             query, documents, instruction, top_n,
-            max_tokens_per_doc=max_tokens_per_doc, on_overflow=on_overflow,
+            max_tokens_per_doc=max_tokens_per_doc, max_tokens_per_query=max_tokens_per_query,
+            on_overflow=on_overflow, long_docs=long_docs, max_chunks_per_doc=max_chunks_per_doc,
+            chunk_aggregate=chunk_aggregate,
         ).validated()
         prompts = self.template.build(
             request.query, request.documents, request.instruction,
-            max_document_tokens=request.max_tokens_per_doc, on_overflow=request.on_overflow,
+            max_document_tokens=request.max_tokens_per_doc,
+            max_query_tokens=request.max_tokens_per_query,
+            on_overflow=request.on_overflow,
+            chunking=request.chunking("truncate", DEFAULT_MAX_CHUNKS),
         )
         scores = self.score_prompts(prompts, progress=progress)
-        scored = [
-            DocumentScore(score, len(prompt), prompt.truncated)
-            for prompt, score in zip(prompts, scores, strict=True)
-        ]
+        scored = score_documents(prompts, scores, len(request.documents), chunk_aggregate)
         return order_results(request.documents, scored, request.top_n)
 
     def score(

@@ -12,14 +12,16 @@ A prompt is kept in two parts: ``shared`` (prefix, instruction and query: the sa
 every document of one request) and ``own`` (the document and the suffix). Splitting the
 body just before " {document}" gives the same tokens as tokenizing it whole, because
 Qwen's pre-tokenizer always breaks between ">:" and a following space.
+
+``Prompt`` is re-exported here for the modules that build on the template.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rerankd.errors import InputTooLongError
+from rerankd.prompts import EncodedDocument, OnOverflow, Prompt, PromptBuilder, Span
 from rerankd.text_tokenizer import TextTokenizer
 
 PREFIX = (
@@ -45,80 +47,51 @@ def document_part(document: str) -> str:
     return f" {document}"
 
 
-@dataclass(frozen=True, slots=True)
-class Prompt:
-    """Token ids of one (query, document) prompt: ``shared + own`` is the whole prompt."""
-
-    shared: tuple[int, ...]
-    own: tuple[int, ...]
-    truncated: bool = False
-
-    @property
-    def ids(self) -> list[int]:
-        return [*self.shared, *self.own]
-
-    def __len__(self) -> int:
-        return len(self.shared) + len(self.own)
-
-
-class Qwen3RerankerTemplate:
+class Qwen3RerankerTemplate(PromptBuilder):
     """Builds Qwen3-Reranker prompts for one tokenizer; template ids are computed once."""
 
     version = TEMPLATE_VERSION
 
     def __init__(self, tokenizer: TextTokenizer, max_length: int = DEFAULT_MAX_LENGTH) -> None:
-        self.tokenizer = tokenizer
+        super().__init__(tokenizer, max_length)
         self.prefix_ids = tuple(tokenizer.encode_template(PREFIX))
         self.suffix_ids = tuple(tokenizer.encode_template(SUFFIX))
-        overhead = len(self.prefix_ids) + len(self.suffix_ids)
-        if max_length <= overhead:
+        self.overhead = len(self.prefix_ids) + len(self.suffix_ids)
+        if max_length <= self.overhead:
             raise ValueError(
-                f"max_length must exceed the template's own {overhead} tokens, got {max_length}"
+                f"max_length must exceed the template's own {self.overhead} tokens, "
+                f"got {max_length}"
             )
-        self.max_length = max_length
-        self.body_budget = max_length - overhead
 
-    def build(
-        self,
-        query: str,
-        documents: Sequence[str],
-        instruction: str | None = None,
-        *,
-        max_length: int | None = None,
-        max_document_tokens: int | None = None,
-        on_overflow: str = "truncate",
-    ) -> list[Prompt]:
-        """Prompts for one query against many documents.
-
-        The body is cut at its tail to fit ``max_length`` (default, and upper bound: the
-        template's), as the official recipe does; ``max_document_tokens`` also caps each
-        document. ``on_overflow="error"`` raises instead of cutting.
-        """
-        budget = self.body_budget
-        if max_length is not None:
-            budget = min(budget, max_length - len(self.prefix_ids) - len(self.suffix_ids))
-            if budget <= 0:
-                raise InputTooLongError(f"max_length {max_length} leaves no room for the text")
+    def query_side(
+        self, query: str, instruction: str | None, limit: int, on_overflow: OnOverflow
+    ) -> tuple[tuple[int, ...], int]:
+        """Prefix, instruction and query; as in the official recipe, a body over its budget
+        loses its tail, so an overlong query leaves no room for the document."""
+        budget = limit - self.overhead
+        if budget <= 0:
+            raise InputTooLongError(f"max_length {limit} leaves no room for the text")
         head = self.tokenizer.encode_text(query_part(query, instruction or DEFAULT_INSTRUCTION))
         if len(head) > budget and on_overflow == "error":
             raise InputTooLongError(
                 f"the query and instruction take {len(head)} tokens, over the budget of {budget}"
             )
         head = head[:budget]
-        shared = (*self.prefix_ids, *head)
-        room = budget - len(head)
-        if max_document_tokens is not None:
-            room = min(room, max_document_tokens)
-        bodies = self.tokenizer.encode_texts([document_part(doc) for doc in documents])
-        prompts = []
-        for index, body in enumerate(bodies):
-            truncated = len(body) > room
-            if truncated and on_overflow == "error":
-                raise InputTooLongError(
-                    f"document {index} takes {len(body)} tokens, over the {room} it may take "
-                    "(max_length less the template and the query, or max_tokens_per_doc)"
-                )
-            prompts.append(
-                Prompt(shared=shared, own=(*body[:room], *self.suffix_ids), truncated=truncated)
+        return (*self.prefix_ids, *head), budget - len(head)
+
+    def encode_documents(self, documents: Sequence[str]) -> list[EncodedDocument]:
+        encodings = self.tokenizer.encode_plain_batch([document_part(d) for d in documents])
+        # Offsets count the leading space of " {document}": shift them onto the document.
+        return [
+            EncodedDocument(
+                list(encoding.ids),
+                [(max(start - 1, 0), max(end - 1, 0)) for start, end in encoding.offsets],
             )
-        return prompts
+            for encoding in encodings
+        ]
+
+    def assemble(
+        self, shared: tuple[int, ...], document_ids: Sequence[int], index: int,
+        truncated: bool = False, span: Span | None = None,
+    ) -> Prompt:
+        return Prompt(shared, (*document_ids, *self.suffix_ids), truncated, index, span)

@@ -48,23 +48,30 @@ class TextTokenizer:
         encodings = self._plain.encode_batch(list(texts), add_special_tokens=False)
         return [list(encoding.ids) for encoding in encodings]
 
-    # Encoder models: plain encodings, then the model's own special tokens around them.
-
     def encode_plain(self, text: str) -> Encoding:
+        """User text as an Encoding (ids and character offsets), special strings as text."""
         return self._plain.encode(text, add_special_tokens=False)
 
     def encode_plain_batch(self, texts: Sequence[str]) -> list[Encoding]:
         return list(self._plain.encode_batch(list(texts), add_special_tokens=False))
 
-    def with_special_tokens(self, first: Encoding, second: Encoding | None = None) -> Encoding:
-        """[CLS] first [SEP] (second [SEP]): the post-processor of the model's tokenizer."""
-        return self._plain.post_process(first, second, add_special_tokens=True)
+    # Encoder models: where their post-processor puts special tokens around one text or a pair.
 
-    def special_tokens_in_pair(self) -> int:
-        return int(self._plain.num_special_tokens_to_add(is_pair=True))
+    def single_layout(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(before, after) one text: ([CLS], [SEP]) for BERT, (<s>, </s>) for XLM-R."""
+        ids, (text,) = self._layout(self.encode_plain("a"), None)
+        return tuple(ids[:text]), tuple(ids[text + 1 :])
 
-    def special_tokens_in_single(self) -> int:
-        return int(self._plain.num_special_tokens_to_add(is_pair=False))
+    def pair_layout(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """(before, between, after) a pair: ([CLS], [SEP], [SEP]), or (<s>, </s></s>, </s>)."""
+        ids, (first, second) = self._layout(self.encode_plain("a"), self.encode_plain("b"))
+        return tuple(ids[:first]), tuple(ids[first + 1 : second]), tuple(ids[second + 1 :])
+
+    def _layout(self, first: Encoding, second: Encoding | None) -> tuple[list[int], list[int]]:
+        """The post-processed ids of one-token texts, and where the texts landed."""
+        encoding = self._plain.post_process(first, second, add_special_tokens=True)
+        texts = [i for i, special in enumerate(encoding.special_tokens_mask) if not special]
+        return list(encoding.ids), texts
 
     def token_id(self, token: str) -> int:
         token_id = self._template.token_to_id(token)

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from rerankd.backends import ScoringBackend
 from rerankd.config import Settings
+from rerankd.prompts import Prompt
 from rerankd.server import create_app
-from rerankd.template import Prompt
 
 START_TIMEOUT_S = 60
 
@@ -84,6 +84,7 @@ class GatedBackend:
         self.gate.set()  # open: the warm-up must pass; tests close it to hold batches
         self.entered = threading.Event()
         self.seen: list[Prompt] = []
+        self.batches: list[list[Prompt]] = []
         self.fail_ids = (
             tuple(inner.tokenizer.encode_text(" " + fail_marker)) if fail_marker else None
         )
@@ -96,6 +97,7 @@ class GatedBackend:
         if not self.gate.wait(timeout=60):
             raise TimeoutError("the test never opened the gate")
         self.seen.extend(prompts)
+        self.batches.append(list(prompts))
         if self.fail_ids and any(p.own[: len(self.fail_ids)] == self.fail_ids for p in prompts):
             raise RuntimeError("injected failure: GPU fell off the bus")
         return self.inner.score_prompts(prompts)

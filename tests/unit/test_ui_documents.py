@@ -65,4 +65,4 @@ def test_results_render_escaped_with_bars_and_downloads():
 
     assert '"relevance_score": 0.75' in Path(json_path).read_text()
     header = Path(csv_path).read_text().splitlines()[0]
-    assert header == "rank,index,relevance_score,document,truncated"
+    assert header == "rank,index,relevance_score,document,truncated,passage_start,passage_end"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rerankd.template import Prompt
+from rerankd.prompts import Prompt, PromptBuilder
 from rerankd.text_tokenizer import TextTokenizer
 
 
@@ -24,24 +24,6 @@ class ModelInfo:
     architecture: str
     device: str
     dtype: str
-
-
-class PromptBuilder(Protocol):
-    """Turns (query, documents) into a model's prompts, truncated to fit."""
-
-    version: str  # part of every cache key: bumped when prompts change
-    max_length: int
-
-    def build(
-        self,
-        query: str,
-        documents: Sequence[str],
-        instruction: str | None = None,
-        *,
-        max_length: int | None = None,
-        max_document_tokens: int | None = None,
-        on_overflow: str = "truncate",
-    ) -> list[Prompt]: ...
 
 
 class ScoringBackend(Protocol):

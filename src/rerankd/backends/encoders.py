@@ -14,7 +14,7 @@ from rerankd.backends.detect import architecture_of, read_config
 from rerankd.backends.transformers import resolve_device, resolve_dtype
 from rerankd.encoder_templates import CrossEncoderPairs, SeparateTexts
 from rerankd.loading import ModelSource
-from rerankd.template import Prompt
+from rerankd.prompts import Prompt
 from rerankd.text_tokenizer import TextTokenizer
 
 LARGEST_SANE_LENGTH = 1_000_000  # tokenizers without a limit report about 1e30

@@ -22,8 +22,9 @@ from rerankd.backends.base import ModelInfo
 from rerankd.backends.detect import architecture_of, read_config
 from rerankd.errors import UnsupportedModelError
 from rerankd.loading import ModelSource
+from rerankd.prompts import Prompt
 from rerankd.scoring import NO_TOKEN, YES_TOKEN, classifier_direction, relevance, yes_no_direction
-from rerankd.template import Prompt, Qwen3RerankerTemplate
+from rerankd.template import Qwen3RerankerTemplate
 from rerankd.text_tokenizer import TextTokenizer
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from rerankd.errors import InvalidInputError
 from rerankd.ranking import RankRequest
@@ -26,6 +26,11 @@ INSTRUCTION_PRESETS = {
     "Question answering / 问答": "Given a question, retrieve passages that answer the question",
     "Code search / 代码搜索": "Given a code search query, retrieve code snippets that answer it",
     CUSTOM: "",
+}
+LONG_DOCS: dict[str, Literal["truncate", "chunk"] | None] = {
+    "Server default 服务器默认": None,
+    "Cut the tail 截断": "truncate",
+    "Chunks, best passage 分块取最佳段落": "chunk",
 }
 # A Chinese RAG question and three candidate passages: one answers it, one is related,
 # one is off topic, so a first click shows what reranking does.
@@ -56,7 +61,7 @@ def build_ui(client: RankingClient) -> Any:
 
     async def rank(
         query: str, documents_text: str, preset: str, custom: str, top_n: float | None,
-        max_length: float | None,
+        max_length: float | None, long_docs: str,
     ) -> tuple[str, str, str, Any, Any]:
         documents = documents_from_text(documents_text or "")
         try:
@@ -71,6 +76,7 @@ def build_ui(client: RankingClient) -> Any:
                 instruction=instruction_for(preset, custom),
                 top_n=int(top_n) if top_n else None,
                 max_length=int(max_length) if max_length else None,
+                long_docs=LONG_DOCS[long_docs],
             )
             ranking = await client.rank(request)
         except RankingFailed as failure:
@@ -140,6 +146,10 @@ def build_ui(client: RankingClient) -> Any:
                                       elem_id="top-n")
                     max_length = gr.Number(label="Max length 最大长度 (0 = model's)", value=0,
                                            precision=0, elem_id="max-length")
+                long_docs = gr.Radio(
+                    label="Long documents 长文档", choices=list(LONG_DOCS),
+                    value=next(iter(LONG_DOCS)), elem_id="long-docs",
+                )
                 button = gr.Button("Rerank 重排序", variant="primary", elem_id="rank-button")
             with gr.Column(scale=2):
                 error = gr.HTML(elem_id="error")
@@ -151,7 +161,7 @@ def build_ui(client: RankingClient) -> Any:
 
         page.load(banner_markdown, outputs=banner)
         button.click(
-            rank, inputs=[query, documents, preset, custom, top_n, max_length],
+            rank, inputs=[query, documents, preset, custom, top_n, max_length, long_docs],
             outputs=[table, stats, error, json_file, csv_file],
         )
         upload.change(load_file, inputs=upload, outputs=[documents, column, error])

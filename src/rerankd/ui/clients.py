@@ -70,7 +70,8 @@ class HttpClient:
         body: dict[str, Any] = {
             "query": request.query, "documents": list(request.documents),
             "top_n": request.top_n, "instruction": request.instruction,
-            "max_length": request.max_length, "return_documents": True,
+            "max_length": request.max_length, "long_docs": request.long_docs,
+            "return_documents": True,
         }
         started = time.perf_counter()
         reply = await self._post("/v2/rerank", body)
@@ -79,6 +80,7 @@ class HttpClient:
             RankResult(
                 item["index"], item["relevance_score"], item["document"]["text"],
                 bool(item.get("truncated", False)),
+                (item["passage"]["start"], item["passage"]["end"]) if "passage" in item else None,
             )
             for item in reply["results"]
         ]

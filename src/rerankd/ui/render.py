@@ -19,6 +19,7 @@ TABLE_CSS = """
   text-align: left; vertical-align: top; }
 .rerankd-score { min-width: 140px; }
 .rerankd-bar { height: 8px; background: #3b7dd8; border-radius: 4px; margin-top: 4px; }
+.rerankd-passage { margin-top: 6px; font-size: 0.92em; }
 .rerankd-banner { padding: 8px 12px; border-radius: 6px; background: #fff4ce; }
 .rerankd-error { padding: 8px 12px; border-radius: 6px; background: #fde2e1; color: #8a1c1c; }
 """
@@ -44,6 +45,15 @@ def results_table(results: list[RankResult]) -> str:
 def _document_cell(result: RankResult) -> str:
     text = result.document
     note = " <em>(truncated 已截断)</em>" if result.truncated else ""
+    if result.passage is not None:
+        start, end = result.passage
+        passage = text[start:end]
+        if len(passage) > 2 * FOLD_AFTER_CHARS:
+            passage = passage[: 2 * FOLD_AFTER_CHARS] + "…"
+        note += (
+            f"<div class='rerankd-passage'><strong>Best passage 最佳段落 "
+            f"[{start}:{end}]:</strong> <mark>{html.escape(passage)}</mark></div>"
+        )
     if len(text) <= FOLD_AFTER_CHARS:
         return html.escape(text) + note
     return (
@@ -55,7 +65,9 @@ def _document_cell(result: RankResult) -> str:
 def results_records(results: list[RankResult]) -> list[dict[str, object]]:
     return [
         {"rank": rank, "index": r.index, "relevance_score": r.relevance_score,
-         "document": r.document, "truncated": r.truncated}
+         "document": r.document, "truncated": r.truncated,
+         "passage_start": r.passage[0] if r.passage else None,
+         "passage_end": r.passage[1] if r.passage else None}
         for rank, r in enumerate(results, start=1)
     ]
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from rerankd.ranking import RankRequest
-from rerankd.server.protocol.common import PositiveInt, RerankdOptions
+from rerankd.server.protocol.common import Passage, PositiveInt, RerankdOptions
 
 
 class RerankRequest(RerankdOptions):
@@ -41,11 +41,12 @@ class RerankRequest(RerankdOptions):
 
     def to_rank_request(self) -> RankRequest:
         documents = self.texts if self.texts is not None else self.documents
-        on_overflow = "error" if self.truncate is False else self.on_overflow
+        options = self.rank_options()
+        if self.truncate is False:
+            options["on_overflow"] = "error"
         return RankRequest(
-            query=self.query, documents=documents or [], instruction=self.instruction,
-            top_n=self.top_n, max_length=self.max_length,
-            max_tokens_per_doc=self.max_tokens_per_doc, on_overflow=on_overflow,
+            query=self.query, documents=documents or [], top_n=self.top_n,
+            max_tokens_per_doc=self.max_tokens_per_doc, **options,
         )
 
 
@@ -53,6 +54,8 @@ class RerankResult(BaseModel):
     index: int
     relevance_score: float
     document: str
+    truncated: bool | None = Field(default=None, description="Present when not all scored.")
+    passage: Passage | None = Field(default=None, description="The best chunk's characters.")
 
 
 class Usage(BaseModel):
@@ -69,3 +72,5 @@ class TEIRank(BaseModel):
     index: int
     score: float
     text: str | None = None
+    truncated: bool | None = None
+    passage: Passage | None = None

@@ -54,6 +54,7 @@ class ScoreData(BaseModel):
     index: int
     object: Literal["score"] = "score"
     score: float
+    truncated: bool | None = None
 
 
 class ScoreUsage(BaseModel):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
-from rerankd.server.protocol.common import logit
+from rerankd.server.protocol.common import logit, passage_of, truncation_headers
 from rerankd.server.protocol.rerank import (
     RerankRequest,
     RerankResponse,
@@ -23,15 +23,19 @@ router = APIRouter(tags=["rerank"])
     response_model_exclude_none=True,
     summary="Rerank documents (seed contract; TEI dialect with `texts`)",
 )
-async def rerank(body: RerankRequest, request: Request) -> RerankResponse | list[TEIRank]:
+async def rerank(
+    body: RerankRequest, request: Request, response: Response
+) -> RerankResponse | list[TEIRank]:
     engine = ready_engine(request)
     ranking = await run_request(request, engine.rank(body.to_rank_request()))
+    response.headers.update(truncation_headers(ranking.truncated_indices))
     if body.is_tei:
         return [
             TEIRank(
                 index=result.index,
                 score=logit(result.relevance_score) if body.raw_scores else result.relevance_score,
                 text=result.document if body.return_text else None,
+                truncated=result.truncated or None, passage=passage_of(result),
             )
             for result in ranking.results
         ]
@@ -40,7 +44,8 @@ async def rerank(body: RerankRequest, request: Request) -> RerankResponse | list
         results=[
             RerankResult(
                 index=result.index, relevance_score=result.relevance_score,
-                document=result.document,
+                document=result.document, truncated=result.truncated or None,
+                passage=passage_of(result),
             )
             for result in ranking.results
         ],

@@ -1,0 +1,1 @@
+"""``rerankd eval``: retrieval quality on BEIR-format data, first stage then rerank."""
