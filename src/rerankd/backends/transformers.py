@@ -47,7 +47,7 @@ def resolve_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
     return DTYPES[name]
 
 
-QUANTIZATIONS = ("int8",)
+QUANTIZATIONS = ("int8", "int8-per-tensor")
 # Keys and values of this many prefix tokens are kept (about 230 MB for the 0.6B shape).
 PREFIX_CACHE_TOKENS = 1024
 
@@ -61,9 +61,15 @@ def quantize_linear_layers(body: Any, mode: str, device: torch.device) -> Any:
         raise ValueError(f"unknown quantization {mode!r}; choose from {', '.join(QUANTIZATIONS)}")
     if device.type != "cpu":
         raise ValueError("int8 dynamic quantization runs on CPU; on GPU use the vllm backend")
+    quantization = torch.ao.quantization
+    # One scale per output channel keeps each row's precision (per-tensor: one scale for all).
+    qconfig = (
+        quantization.default_dynamic_qconfig if mode == "int8-per-tensor"
+        else quantization.per_channel_dynamic_qconfig
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao and quantized tensors are deprecated, not gone
-        return torch.ao.quantization.quantize_dynamic(body, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantization.quantize_dynamic(body, {torch.nn.Linear: qconfig}, dtype=torch.qint8)
 
 
 class TransformersBackend:
@@ -101,7 +107,6 @@ class TransformersBackend:
             )
         # Keep the decoder body only: an untied LM head (4B/8B) is freed here.
         self.body = model.base_model.to(self.device).eval()
-        self.model_config = model.config
         self.reuse_prefix = reuse_prefix
         self.prefix_cache = PrefixCache(PREFIX_CACHE_TOKENS)
         if quantize is not None:
@@ -146,15 +151,8 @@ class TransformersBackend:
     ) -> list[float]:
         """The shared part (system prompt, instruction, query) runs once; every document
         continues from its keys and values. Same arithmetic as the plain path."""
-        from transformers import DynamicCache
-
         prefix = self.prefix_cache.get(shared, self._prefix_key_values)
-        rows = len(owns)
-        cache = DynamicCache(
-            [(keys.expand(rows, -1, -1, -1), values.expand(rows, -1, -1, -1))
-             for keys, values in prefix],
-            config=self.model_config,
-        )
+        cache = frozen_prefix_cache(prefix, rows=len(owns))
         input_ids, last = self._right_padded(owns)
         hidden = self.body(input_ids=input_ids, past_key_values=cache, use_cache=True)
         return self._read_scores(hidden.last_hidden_state, last)
@@ -179,6 +177,35 @@ class TransformersBackend:
         rows = torch.arange(hidden.shape[0], device=self.device)
         scores: list[float] = relevance(hidden[rows, last], self.direction).tolist()
         return scores
+
+
+def frozen_prefix_cache(prefix: list[tuple[torch.Tensor, ...]], rows: int) -> Any:
+    """A transformers cache holding a shared prefix for ``rows`` documents that does not
+    keep the documents' own keys and values: nothing reads them after this forward pass,
+    and for a batch of long documents they would be the largest allocation (GBs)."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    class FrozenPrefixLayer(DynamicLayer):
+        def update(
+            self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
+            **kwargs: Any,
+        ) -> tuple[torch.Tensor, torch.Tensor]:
+            return (
+                torch.cat([self.keys, key_states], dim=-2),
+                torch.cat([self.values, value_states], dim=-2),
+            )
+
+    layers = []
+    for keys, values in prefix:
+        layer = FrozenPrefixLayer()
+        layer.lazy_initialization(keys, values)
+        layer.keys = keys.expand(rows, -1, -1, -1)
+        layer.values = values.expand(rows, -1, -1, -1)
+        layers.append(layer)
+    cache = DynamicCache()
+    cache.layers = layers
+    return cache
 
 
 class PrefixCache:
