@@ -9,7 +9,7 @@ config file through ``app_builder`` (see docs/scale-out.md).
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, fields
+from dataclasses import fields
 from typing import Any
 
 from rerankd.config import Settings
@@ -66,7 +66,7 @@ def build_application(
     class RerankdReplica:
         pass
 
-    return RerankdReplica.bind()
+    return RerankdReplica.bind()  # type: ignore[attr-defined]
 
 
 def app_builder(args: dict[str, Any]) -> Any:
@@ -112,6 +112,3 @@ def run(
         name=DEPLOYMENT_NAME, route_prefix="/", blocking=True,
     )
 
-
-def settings_summary(settings: Settings) -> dict[str, Any]:
-    return {k: v for k, v in asdict(settings).items() if k != "api_key"}

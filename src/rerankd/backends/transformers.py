@@ -187,22 +187,26 @@ def frozen_prefix_cache(prefix: list[tuple[torch.Tensor, ...]], rows: int) -> An
     from transformers.cache_utils import DynamicLayer
 
     class FrozenPrefixLayer(DynamicLayer):
+        def __init__(self, keys: torch.Tensor, values: torch.Tensor) -> None:
+            super().__init__()
+            self.lazy_initialization(keys, values)
+            self.keys = self.prefix_keys = keys
+            self.values = self.prefix_values = values
+
         def update(
             self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
             **kwargs: Any,
         ) -> tuple[torch.Tensor, torch.Tensor]:
             return (
-                torch.cat([self.keys, key_states], dim=-2),
-                torch.cat([self.values, value_states], dim=-2),
+                torch.cat([self.prefix_keys, key_states], dim=-2),
+                torch.cat([self.prefix_values, value_states], dim=-2),
             )
 
-    layers = []
+    layers: list[Any] = []
     for keys, values in prefix:
-        layer = FrozenPrefixLayer()
-        layer.lazy_initialization(keys, values)
-        layer.keys = keys.expand(rows, -1, -1, -1)
-        layer.values = values.expand(rows, -1, -1, -1)
-        layers.append(layer)
+        layers.append(FrozenPrefixLayer(
+            keys.expand(rows, -1, -1, -1), values.expand(rows, -1, -1, -1)
+        ))
     cache = DynamicCache()
     cache.layers = layers
     return cache
