@@ -8,12 +8,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TextIO
 
 from rerankd.config import Settings
 from rerankd.errors import RerankdError
 from rerankd.loading import (
     DEFAULT_MODEL,
+    EMBEDDED_MODEL,
     Hub,
     ModelSource,
     resolve_default_model,
@@ -117,8 +119,22 @@ def command_serve(args: argparse.Namespace) -> int:
         api_key=api_key, model_notice=notice, long_docs=args.long_docs,
         max_chunks_per_doc=args.max_chunks_per_doc, chunk_aggregate=args.chunk_aggregate,
         max_tokens_per_doc=args.max_tokens_per_doc,
-        max_tokens_per_query=args.max_tokens_per_query,
+        max_tokens_per_query=args.max_tokens_per_query, cache_url=args.cache,
     )
+    if args.ray:
+        from rerankd.ray_serve import parse_autoscale, run
+
+        # Each replica loads the model itself, from its own node's cache or the hub.
+        loadable = args.model or (EMBEDDED_MODEL if notice else DEFAULT_MODEL)
+        settings = replace(settings, model=loadable,
+                           served_model_name=settings.served_model_name or source.model_id)
+        try:
+            autoscale = parse_autoscale(args.autoscale)
+        except ValueError as error:
+            raise RerankdError(str(error)) from None
+        run(settings, replicas=args.replicas, autoscale=autoscale, address=args.address,
+            ui=args.ui)
+        return 0
     backend = load_backend(
         source, backend=settings.backend, device=settings.device, dtype=settings.dtype,
         quantize=args.quantize,
@@ -252,6 +268,15 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes)
     engine.add_argument("--request-timeout", type=float, default=defaults.request_timeout_s,
                         help="seconds")
+    engine.add_argument("--cache", default=None, metavar="URL",
+                        help="redis://host:6379/0: one score cache shared by every replica")
+    scale = serve.add_argument_group("scale-out on Ray Serve")
+    scale.add_argument("--ray", action="store_true", help="serve with Ray Serve replicas")
+    scale.add_argument("--replicas", type=int, default=1)
+    scale.add_argument("--autoscale", default=None, metavar="MIN,MAX",
+                       help="autoscale between MIN and MAX replicas")
+    scale.add_argument("--address", default=None,
+                       help="Ray cluster address (default: start a local one)")
     long_docs = serve.add_argument_group("long documents")
     long_docs.add_argument("--long-docs", choices=["truncate", "chunk"], default=defaults.long_docs,
                            help="cut over-long documents, or score overlapping windows")
