@@ -9,7 +9,7 @@ config file through ``app_builder`` (see docs/scale-out.md).
 from __future__ import annotations
 
 import logging
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from rerankd.config import Settings
@@ -20,10 +20,15 @@ DEPLOYMENT_NAME = "rerankd"
 
 def replica_app(settings: Settings, ui: bool) -> Any:
     """What each replica runs: the model loaded on that replica, behind the same app."""
+    import os
+
     from rerankd.backends import load_backend
+    from rerankd.config import read_api_key
     from rerankd.loading import resolve_model
     from rerankd.server import create_app
 
+    if settings.api_key is None:  # e.g. set through the runtime_env of a config file
+        settings = replace(settings, api_key=read_api_key(None, None, dict(os.environ)))
     source = resolve_model(settings.model, hub=settings.hub,  # type: ignore[arg-type]
                            revision=settings.revision)
     backend = load_backend(
