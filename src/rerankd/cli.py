@@ -35,7 +35,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--hub", choices=["huggingface", "modelscope"], default="huggingface")
     group.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
-    group.add_argument("--backend", default="transformers", choices=["transformers"])
+    group.add_argument("--backend", default="transformers",
+                       choices=["transformers", "vllm", "auto"],
+                       help="auto: vLLM when it and CUDA are present, else transformers")
     group.add_argument("--device", default=None, help="cpu, cuda, cuda:1... (default: auto)")
     group.add_argument("--dtype", default=None, help="float32, bfloat16, float16 (default: auto)")
     group.add_argument(
@@ -135,9 +137,14 @@ def command_serve(args: argparse.Namespace) -> int:
         run(settings, replicas=args.replicas, autoscale=autoscale, address=args.address,
             ui=args.ui)
         return 0
+    vllm_options = {
+        "gpu_memory_utilization": args.gpu_memory_utilization,
+        "tensor_parallel_size": args.tensor_parallel_size,
+        "max_model_len": args.max_model_len,
+    }
     backend = load_backend(
         source, backend=settings.backend, device=settings.device, dtype=settings.dtype,
-        quantize=args.quantize,
+        quantize=args.quantize, vllm_options=vllm_options,
     )
     info = backend.info
     log.info("loaded %s (%s, %s %s)", info.model_id, info.architecture, info.device, info.dtype)
@@ -248,8 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="require `Authorization: Bearer KEY` (or set $RERANKD_API_KEY)")
     http.add_argument("--api-key-file", default=None, help="read the API key from a file")
     serve.add_argument("--ui", action="store_true", help="serve the web UI at /ui")
-    serve.add_argument("--quantize", choices=["int8"], default=None,
-                       help="int8 dynamic quantization of a Qwen3 reranker on CPU")
+    serve.add_argument("--quantize", default=None,
+                       help="transformers: int8 (dynamic, CPU); vllm: its quantization "
+                       "(awq, gptq, fp8...; AWQ/GPTQ checkpoints are detected anyway)")
     http.add_argument("--served-model-name", default=None,
                       help="the model name clients see (default: --model)")
     http.add_argument("--log-level", default="info",
@@ -270,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds")
     engine.add_argument("--cache", default=None, metavar="URL",
                         help="redis://host:6379/0: one score cache shared by every replica")
+    gpu = serve.add_argument_group("vLLM backend")
+    gpu.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    gpu.add_argument("--tensor-parallel-size", type=int, default=1)
+    gpu.add_argument("--max-model-len", type=int, default=None,
+                     help="vLLM's context length (default: the model's)")
     scale = serve.add_argument_group("scale-out on Ray Serve")
     scale.add_argument("--ray", action="store_true", help="serve with Ray Serve replicas")
     scale.add_argument("--replicas", type=int, default=1)
@@ -326,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         "make-model", help="write a random-weight Qwen3-Reranker checkpoint (tests, benchmarks)"
     )
     make_model.add_argument("out", help="directory to write")
-    make_model.add_argument("--shape", choices=["tiny", "0.6b"], default="tiny")
+    make_model.add_argument("--shape", choices=["tiny", "small", "0.6b"], default="tiny")
     make_model.add_argument("--seed", type=int, default=0)
     make_model.add_argument("--seq-cls", action="store_true", help="the seq-cls conversion")
     make_model.set_defaults(handler=command_make_model)

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Literal
 
-Shape = Literal["tiny", "0.6b"]
+Shape = Literal["tiny", "small", "0.6b"]
 
 SHAPES: dict[str, dict[str, Any]] = {
     # The published Qwen3-Reranker-0.6B (Qwen3-0.6B-Base) shape.
@@ -25,6 +25,11 @@ SHAPES: dict[str, dict[str, Any]] = {
     "tiny": dict(
         hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, head_dim=16, intermediate_size=128,
+    ),
+    # Tiny, with a head size that vLLM's CPU attention kernels support.
+    "small": dict(
+        hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=1, head_dim=64, intermediate_size=256,
     ),
 }
 COMMON: dict[str, Any] = dict(
@@ -62,7 +67,7 @@ def build_random_model(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tiny = shape == "tiny"
+    tiny = shape != "0.6b"
     config = Qwen3Config(
         **SHAPES[shape], **COMMON, initializer_range=0.2 if tiny else 0.02,
         architectures=["Qwen3ForCausalLM"],
