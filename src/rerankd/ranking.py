@@ -93,6 +93,15 @@ class RankRequest:
         return self
 
 
+def group_by_query(pairs: Sequence[tuple[str, str]]) -> dict[str, list[int]]:
+    """Positions of the pairs of each query, so that a query's documents share a prompt
+    prefix (and a request) however the pairs were ordered."""
+    positions: dict[str, list[int]] = {}
+    for position, (query, _) in enumerate(pairs):
+        positions.setdefault(query, []).append(position)
+    return positions
+
+
 def score_documents(
     prompts: Sequence[Prompt], scores: Sequence[float], documents: int,
     aggregate: ChunkAggregate = "max",

@@ -14,6 +14,7 @@ from rerankd.ranking import (
     LongDocs,
     RankRequest,
     RankResult,
+    group_by_query,
     order_results,
     score_documents,
 )
@@ -121,11 +122,8 @@ class Reranker:
     ) -> list[float]:
         """P("yes") for each (query, document) pair, in order."""
         pairs = list(pairs)
-        positions_by_query: dict[str, list[int]] = {}
-        for position, (query, _) in enumerate(pairs):
-            positions_by_query.setdefault(query, []).append(position)
         prompts: dict[int, Prompt] = {}
-        for query, positions in positions_by_query.items():
+        for query, positions in group_by_query(pairs).items():
             request = RankRequest(query, [pairs[p][1] for p in positions], instruction).validated()
             built = self.template.build(query, request.documents, instruction)
             prompts.update(zip(positions, built, strict=True))

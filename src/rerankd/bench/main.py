@@ -7,19 +7,18 @@ import gc
 import json
 import platform
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rerankd.bench.measure import (
     RunFigures,
     ServerProcess,
-    http_scorer,
     max_abs_difference,
     spearman,
     timed_requests,
 )
-from rerankd.bench.workload import BenchRequest, build_workload
+from rerankd.bench.workload import build_workload
+from rerankd.scorers import library_scorer, server_scorer
 
 
 def log(message: str) -> None:
@@ -65,22 +64,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     log(f"workload: {len(workload)} requests, {sum(len(r.documents) for r in workload)} pairs, "
         f"{tokens} prompt tokens")
 
-    def library_scores(model: Reranker) -> Callable[[BenchRequest], list[float]]:
-        def score(request: BenchRequest) -> list[float]:
-            ranked = model.rank(request.query, request.documents)
-            return [r.relevance_score for r in sorted(ranked, key=lambda r: r.index)]
-        return score
-
     # Warm-up: one small request per engine, on text outside the workload.
     reranker.rank("warm-up", ["warm-up document"])
     runs["rerankd"], scores["rerankd"] = timed_requests(
-        "rerankd fp32", workload, tokens, library_scores(reranker)
+        "rerankd fp32", workload, tokens, library_scorer(reranker)
     )
     for mode in args.quantize:
         quantized = Reranker(str(model_dir), max_length=args.max_length, quantize=mode)
         quantized.rank("warm-up", ["warm-up document"])
         name = f"rerankd {mode}"
-        runs[name], scores[name] = timed_requests(name, workload, tokens, library_scores(quantized))
+        runs[name], scores[name] = timed_requests(name, workload, tokens, library_scorer(quantized))
         results[f"{mode}_vs_fp32"] = {
             "max_abs_score_diff": max_abs_difference(scores[name], scores["rerankd"]),
             "spearman": spearman(scores[name], scores["rerankd"]),
@@ -97,7 +90,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             server.wait_ready()
             name = f"http x{args.concurrency}"
             runs[name], scores[name] = timed_requests(
-                name, workload, tokens, http_scorer(server.url), concurrency=args.concurrency
+                name, workload, tokens, server_scorer(server.url), concurrency=args.concurrency
             )
             results["http_vs_library"] = runs[name].pairs_per_s / runs["rerankd"].pairs_per_s
             results["cache"] = cached_repeat(server.url, workload[0])
@@ -116,7 +109,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         official.score("warm-up", ["warm-up document"])
         runs["official"], scores["official"] = timed_requests(
             "official recipe", workload, tokens,
-            lambda request: official.score(request.query, request.documents),
+            lambda query, documents: official.score(query, list(documents)),
         )
         for name in runs:
             if name == "official":

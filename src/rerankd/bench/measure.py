@@ -8,13 +8,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rerankd.bench.workload import BenchRequest
+from rerankd.scorers import Scorer
 
 Scores = list[list[float]]  # per request, in document order
 
@@ -46,8 +47,8 @@ class RunFigures:
 
 
 def timed_requests(
-    name: str, workload: Sequence[BenchRequest], tokens: int,
-    score_request: Callable[[BenchRequest], list[float]], concurrency: int = 1,
+    name: str, workload: Sequence[BenchRequest], tokens: int, scorer: Scorer,
+    concurrency: int = 1,
 ) -> tuple[RunFigures, Scores]:
     """Run every request (``concurrency`` at a time), timing each and the whole."""
     from tqdm import tqdm
@@ -59,7 +60,8 @@ def timed_requests(
 
     def one(index: int) -> None:
         started = time.perf_counter()
-        scores[index] = score_request(workload[index])
+        request = workload[index]
+        scores[index] = scorer(request.query, request.documents)
         latencies[index] = time.perf_counter() - started
         with lock:
             bar.update(1)
@@ -114,24 +116,6 @@ class ServerProcess:
             self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
-
-
-def http_scorer(url: str) -> Callable[[BenchRequest], list[float]]:
-    import httpx
-
-    local = threading.local()
-
-    def score(request: BenchRequest) -> list[float]:
-        if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=url, timeout=3600)
-        reply = local.client.post(
-            "/rerank", json={"query": request.query, "documents": request.documents}
-        )
-        reply.raise_for_status()
-        by_index = {item["index"]: item["relevance_score"] for item in reply.json()["results"]}
-        return [by_index[index] for index in range(len(request.documents))]
-
-    return score
 
 
 def max_abs_difference(a: Scores, b: Scores) -> float:

@@ -8,7 +8,7 @@ import time
 from fastapi import APIRouter, Request, Response
 
 from rerankd.engine import RerankEngine
-from rerankd.ranking import DocumentScore, RankRequest
+from rerankd.ranking import DocumentScore, RankRequest, group_by_query
 from rerankd.server.protocol.common import logit, truncation_headers
 from rerankd.server.protocol.score import ScoreData, ScoreRequest, ScoreResponse, ScoreUsage
 from rerankd.server.routes.common import ready_engine, request_id, run_request
@@ -20,10 +20,7 @@ async def _score_pairs(
     engine: RerankEngine, body: ScoreRequest, pairs: list[tuple[str, str]]
 ) -> list[DocumentScore]:
     """Pairs grouped by query; the groups run concurrently and share model batches."""
-    positions_by_query: dict[str, list[int]] = {}
-    for position, (query, _) in enumerate(pairs):
-        positions_by_query.setdefault(query, []).append(position)
-    groups = list(positions_by_query.items())
+    groups = list(group_by_query(pairs).items())
     scored_groups = await asyncio.gather(*(
         engine.score(RankRequest(
             query=query, documents=[pairs[position][1] for position in positions],
