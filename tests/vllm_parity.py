@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 
-def main(work_dir: str) -> None:
+def main(work_dir: str, dtype: str) -> None:
     from rerankd.backends import load_backend
     from rerankd.loading import resolve_model
     from rerankd.random_model import build_random_model
@@ -20,19 +20,19 @@ def main(work_dir: str) -> None:
 
     model_dir = build_random_model(Path(work_dir) / "small", shape="small", seed=0)
     source = resolve_model(str(model_dir))
-    reference = load_backend(source, backend="transformers")
+    reference = load_backend(source, backend="transformers", dtype=dtype)
     template = Qwen3RerankerTemplate(reference.tokenizer, max_length=512)
     prompts = [p for q, i in QUERIES for p in template.build(q, DOCUMENTS, i)]
     expected = reference.score_prompts(prompts)
     started = time.perf_counter()
-    engine = load_backend(source, backend="vllm", dtype="float32",
+    engine = load_backend(source, backend="vllm", dtype=dtype,
                           vllm_options={"max_model_len": 1024})
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     got = engine.score_prompts(prompts)
     score_s = time.perf_counter() - started
     figures = {
-        "pairs": len(prompts),
+        "dtype": dtype, "pairs": len(prompts),
         "max_abs_diff": max(abs(a - b) for a, b in zip(expected, got, strict=True)),
         "vllm_load_s": load_s, "vllm_score_s": score_s,
     }
@@ -51,7 +51,7 @@ def main(work_dir: str) -> None:
 MARKER = "RERANKD_FIGURES "
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "float32")
     # vLLM's engine processes log and sometimes fail on interpreter exit; the figures are
     # out, so leave without running its shutdown hooks.
     os._exit(0)

@@ -122,3 +122,16 @@ def test_with_an_api_key_the_page_asks_for_it(page, reranker):
         page.locator("#rank-button").click()
         page.locator("#results .rerankd-row").first.wait_for()
         assert page.locator("#results .rerankd-row").count() == 3
+
+
+def test_a_chunked_result_shows_its_best_passage(page, reranker):
+    long_document = " ".join(f"Sentence {i} about topic {i % 5}." for i in range(300))
+    with running_server(reranker.backend, ui=True, max_length=256) as server:
+        page.goto(server.url + "/ui/")
+        page.locator("#documents textarea").fill(long_document + "\nshort document")
+        page.locator("#long-docs").get_by_text("Chunks, best passage").click()
+        page.locator("#rank-button").click()
+        page.locator("#results .rerankd-row").first.wait_for()
+        passage = page.locator("#results .rerankd-passage")
+        assert passage.count() == 1
+        assert "Best passage" in passage.inner_text()

@@ -41,13 +41,17 @@ def vllm_cpu_environment() -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_vllm_scores_equal_the_transformers_backend(tmp_path):
+@pytest.mark.parametrize(("dtype", "tolerance"), [("float32", 1e-4)])
+def test_vllm_scores_equal_the_transformers_backend(tmp_path, dtype, tolerance):
+    """fp32 only on CPU: bf16 parity (2e-3) needs realistic weights, measured on a GPU.
+    On the tiny random model, whose weights are inflated to spread its scores, the two
+    bf16 engines differ by up to 0.017 (see docs/vllm.md)."""
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with open(out, "w") as stdout, open(err, "w") as stderr:
         # Files, not pipes: vLLM's engine processes outlive the script and would hold a
         # pipe open. Its own session, so the whole group is cleaned up afterwards.
         process = subprocess.Popen(
-            [str(VLLM_PYTHON), "-m", "tests.vllm_parity", str(tmp_path)], cwd=ROOT,
+            [str(VLLM_PYTHON), "-m", "tests.vllm_parity", str(tmp_path), dtype], cwd=ROOT,
             env=vllm_cpu_environment(), stdout=stdout, stderr=stderr, start_new_session=True,
         )
         try:
@@ -61,5 +65,5 @@ def test_vllm_scores_equal_the_transformers_backend(tmp_path):
     figures = json.loads(line.removeprefix(marker))
     print(figures)
     assert figures["pairs"] >= 30
-    assert figures["max_abs_diff"] <= 1e-4  # fp32
-    assert figures["http_status"] == 200 and figures["http_max_abs_diff"] <= 1e-4
+    assert figures["max_abs_diff"] <= tolerance
+    assert figures["http_status"] == 200 and figures["http_max_abs_diff"] <= tolerance
