@@ -27,6 +27,8 @@ class _EncoderPrompts(PromptBuilder):
         ]
 
     def _query_ids(self, query: str, room: int, on_overflow: OnOverflow) -> list[int]:
+        if room < 1:
+            raise InputTooLongError("max_length leaves no room for the text")
         ids = list(self.tokenizer.encode_plain(query).ids)
         if len(ids) > room and on_overflow == "error":
             raise InputTooLongError(f"the query takes {len(ids)} tokens, over the {room} allowed")

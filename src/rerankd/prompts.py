@@ -90,6 +90,7 @@ class PromptBuilder(ABC):
         if max_query_tokens is not None:
             query = self._fit_query(query, max_query_tokens, on_overflow)
         shared, room = self.query_side(query, instruction, limit, on_overflow)
+        room = max(room, 0)
         if max_document_tokens is not None:
             room = min(room, max_document_tokens)
         prompts: list[Prompt] = []

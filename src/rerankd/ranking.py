@@ -75,6 +75,10 @@ class RankRequest:
                 )
         if self.instruction is not None and not isinstance(self.instruction, str):
             raise InvalidInputError("instruction must be a string")
+        _check_encodable("query", self.query)
+        _check_encodable("instruction", self.instruction or "")
+        for index, document in enumerate(self.documents):
+            _check_encodable(f"documents[{index}]", document)
         for name in (
             "top_n", "max_length", "max_tokens_per_doc", "max_tokens_per_query",
             "max_chunks_per_doc",
@@ -91,6 +95,14 @@ class RankRequest:
         if self.chunk_aggregate not in (None, "max", "top2-mean"):
             raise InvalidInputError("chunk_aggregate must be 'max' or 'top2-mean'")
         return self
+
+
+def _check_encodable(name: str, text: str) -> None:
+    """JSON can carry lone UTF-16 surrogates ("\\ud800"); they are not text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(f"{name} contains an unpaired surrogate, not valid text") from None
 
 
 def group_by_query(pairs: Sequence[tuple[str, str]]) -> dict[str, list[int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
@@ -53,10 +54,14 @@ RERANK_PATHS = ["/rerank", "/v1/rerank", "/v2/rerank"]
         ({"query": "q", "documents": DOCS, "top_n": 0}, 422, "top_n"),
         ({"query": "q", "documents": DOCS * 3}, 422, "at most 5"),
         ({"query": "q", "documents": ["x" * 30_000]}, 413, "over the limit"),
+        ({"query": "q\ud800", "documents": DOCS}, 422, "unpaired surrogate"),
+        ({"query": "q", "documents": ["ok", "\udfff"]}, 422, "documents[1] contains"),
     ],
 )
 def test_bad_requests_get_a_readable_4xx(http, path, payload, status, fragment):
-    reply = http.post(path, json=payload)
+    # ASCII JSON, so that lone surrogates travel as "\ud800" escapes, as JSON allows.
+    reply = http.post(path, content=json.dumps(payload),
+                      headers={"content-type": "application/json"})
     assert reply.status_code == status, reply.text
     assert fragment in message_of(path, reply.json())
     assert "Traceback" not in reply.text

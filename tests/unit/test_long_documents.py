@@ -78,3 +78,10 @@ def test_encoders_chunk_too():
     assert result.passage is not None and not result.truncated
     start, end = result.passage
     assert 0 <= start < end <= len(LONG_DOCUMENT)
+
+
+def test_a_max_length_with_no_room_is_a_clear_error(short):
+    embedded = Reranker("embedded")
+    for reranker in (short, embedded):
+        with pytest.raises(InputTooLongError, match="no room"):
+            reranker.template.build("query", ["document"], max_length=2)
