@@ -26,7 +26,6 @@ class TextTokenizer:
         spec["truncation"] = None
         spec["padding"] = None
         self._plain = Tokenizer.from_str(json.dumps(spec))
-        self.vocab_size = backend.get_vocab_size(with_added_tokens=True)
 
     @classmethod
     def from_hf(cls, hf_tokenizer: Any) -> TextTokenizer:
@@ -43,10 +42,6 @@ class TextTokenizer:
     def encode_text(self, text: str) -> list[int]:
         """Ids of user text, with special-token strings kept as plain text."""
         return list(self._plain.encode(text, add_special_tokens=False).ids)
-
-    def encode_texts(self, texts: Sequence[str]) -> list[list[int]]:
-        encodings = self._plain.encode_batch(list(texts), add_special_tokens=False)
-        return [list(encoding.ids) for encoding in encodings]
 
     def encode_plain(self, text: str) -> Encoding:
         """User text as an Encoding (ids and character offsets), special strings as text."""
