@@ -1,12 +1,17 @@
-"""Grouping prompts into batches: length-sorted, under a budget of padded tokens, and
-the async scheduler that batches across concurrent requests."""
+"""Getting prompts to the model across concurrent requests.
+
+``plan_batches`` groups prompts, length-sorted, under a budget of padded tokens;
+``BatchScheduler`` batches across requests for engines that take one batch at a time;
+``DirectScheduler`` hands each request to an engine that batches continuously (vLLM).
+Both bound the pairs in flight and report what they ran.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -187,3 +192,61 @@ class BatchScheduler:
         taken = {id(window[index]) for index in chosen}
         self._pending = [work for work in self._pending if id(work) not in taken]
         return [window[index] for index in chosen]
+
+
+AsyncScorer = Callable[[Sequence[Prompt]], Awaitable[list[float]]]
+
+
+class DirectScheduler:
+    """For engines that batch across requests themselves (vLLM's continuous batching):
+    each request's prompts go to the engine at once, with the same admission limit,
+    error mapping and reporting as ``BatchScheduler``. A request that goes away is
+    cancelled, and the engine drops its prompts."""
+
+    def __init__(
+        self,
+        score: AsyncScorer,
+        *,
+        max_queue_pairs: int = 20_000,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self._score = score
+        self.max_queue_pairs = max_queue_pairs
+        self._on_batch = on_batch
+        self._in_flight = 0
+        self._running = False
+
+    @property
+    def queue_depth(self) -> int:
+        """Prompts handed to the engine and not yet scored."""
+        return self._in_flight
+
+    def start(self) -> None:
+        self._running = True
+
+    async def stop(self) -> None:
+        self._running = False
+
+    async def score(self, prompts: Sequence[Prompt]) -> list[float]:
+        if not prompts:
+            return []
+        if not self._running:
+            raise OverloadedError("the scoring engine is not running")
+        if self._in_flight + len(prompts) > self.max_queue_pairs:
+            raise OverloadedError(
+                f"the queue is full ({self._in_flight} pairs in flight, {len(prompts)} more "
+                f"asked, limit {self.max_queue_pairs}); retry shortly"
+            )
+        self._in_flight += len(prompts)
+        try:
+            scores = await self._score(prompts)
+        except (asyncio.CancelledError, OverloadedError):
+            raise
+        except Exception as exc:
+            logger.exception("scoring %d prompts failed", len(prompts))
+            raise BackendError(f"the model failed on this request ({type(exc).__name__})") from exc
+        finally:
+            self._in_flight -= len(prompts)
+        if self._on_batch is not None:
+            self._on_batch(len(prompts), sum(len(prompt) for prompt in prompts))
+        return scores

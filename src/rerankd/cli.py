@@ -153,10 +153,16 @@ def command_serve(args: argparse.Namespace) -> int:
     app = create_app(settings, backend, ui=args.ui)
     if args.ui:
         log.info("web UI at http://%s:%d/ui", settings.host, settings.port)
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, access_log=False, log_config=None,
-        timeout_graceful_shutdown=int(settings.request_timeout_s),
-    )
+    try:
+        uvicorn.run(
+            app, host=settings.host, port=settings.port, access_log=False, log_config=None,
+            timeout_graceful_shutdown=int(settings.request_timeout_s),
+        )
+    finally:
+        # Engines with processes of their own (vLLM) stop them.
+        close = getattr(backend, "close", None)
+        if close is not None:
+            close()
     return 0
 
 

@@ -10,8 +10,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
-from rerankd.backends import ScoringBackend
-from rerankd.batching import BatchScheduler
+from rerankd.backends import ContinuousBatchingBackend, ScoringBackend
+from rerankd.batching import BatchScheduler, DirectScheduler
 from rerankd.cache import cache_key, make_score_cache
 from rerankd.config import Settings
 from rerankd.errors import TooManyDocumentsError
@@ -65,14 +65,22 @@ class RerankEngine:
         self.template = backend.prompt_builder(settings.max_length)
         self.cache = make_score_cache(settings.cache_url, settings.cache_size)
         self.observer = observer or _NoObserver()
-        self.scheduler = BatchScheduler(
-            backend.score_prompts,
-            max_batch_tokens=max(settings.max_batch_tokens, self.template.max_length),
-            max_batch_size=settings.max_batch_size,
-            max_wait_s=settings.batch_wait_ms / 1000,
-            max_queue_pairs=settings.max_queue_pairs,
-            on_batch=self.observer.batch_scored,
-        )
+        self.scheduler: BatchScheduler | DirectScheduler
+        if isinstance(backend, ContinuousBatchingBackend):
+            self.scheduler = DirectScheduler(
+                backend.score_prompts_async,
+                max_queue_pairs=settings.max_queue_pairs,
+                on_batch=self.observer.batch_scored,
+            )
+        else:
+            self.scheduler = BatchScheduler(
+                backend.score_prompts,
+                max_batch_tokens=max(settings.max_batch_tokens, self.template.max_length),
+                max_batch_size=settings.max_batch_size,
+                max_wait_s=settings.batch_wait_ms / 1000,
+                max_queue_pairs=settings.max_queue_pairs,
+                on_batch=self.observer.batch_scored,
+            )
 
     @property
     def model_name(self) -> str:

@@ -101,3 +101,25 @@ class GatedBackend:
         if self.fail_ids and any(p.own[: len(self.fail_ids)] == self.fail_ids for p in prompts):
             raise RuntimeError("injected failure: GPU fell off the bus")
         return self.inner.score_prompts(prompts)
+
+
+class ContinuousGatedBackend(GatedBackend):
+    """A GatedBackend that batches across requests itself, as vLLM does: the server hands
+    it each request's prompts through ``score_prompts_async``, and it runs them at once,
+    concurrently with other requests. Records each call, and the calls that were
+    cancelled before they finished."""
+
+    def __init__(self, inner: ScoringBackend, fail_marker: str | None = None) -> None:
+        super().__init__(inner, fail_marker)
+        self.calls: list[list[Prompt]] = []
+        self.cancelled = 0
+
+    async def score_prompts_async(self, prompts: Sequence[Prompt]) -> list[float]:
+        import asyncio
+
+        self.calls.append(list(prompts))
+        try:
+            return await asyncio.to_thread(self.score_prompts, prompts)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise

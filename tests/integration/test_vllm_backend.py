@@ -41,11 +41,13 @@ def vllm_cpu_environment() -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("dtype", "tolerance"), [("float32", 1e-4)])
-def test_vllm_scores_equal_the_transformers_backend(tmp_path, dtype, tolerance):
-    """fp32 only on CPU: bf16 parity (2e-3) needs realistic weights, measured on a GPU.
-    On the tiny random model, whose weights are inflated to spread its scores, the two
-    bf16 engines differ by up to 0.017 (see docs/vllm.md)."""
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_vllm_scores_equal_the_transformers_backend(tmp_path, dtype):
+    """fp32: within 1e-4 of the transformers backend. bf16: rounding alone moves this
+    random model's scores by up to ~0.015 (transformers bf16 vs fp32; its yes-no direction
+    is stretched to spread the scores), so vLLM's bf16 is held to being no further from the
+    exact scores than transformers' own bf16 is, or 2e-3, whichever is larger. The 2e-3
+    target between engines is for real checkpoints (docs/vllm.md)."""
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with open(out, "w") as stdout, open(err, "w") as stderr:
         # Files, not pipes: vLLM's engine processes outlive the script and would hold a
@@ -65,5 +67,15 @@ def test_vllm_scores_equal_the_transformers_backend(tmp_path, dtype, tolerance):
     figures = json.loads(line.removeprefix(marker))
     print(figures)
     assert figures["pairs"] >= 30
-    assert figures["max_abs_diff"] <= tolerance
-    assert figures["http_status"] == 200 and figures["http_max_abs_diff"] <= tolerance
+    assert figures["http_status"] == 200
+    if dtype == "float32":
+        assert figures["max_abs_diff"] <= 1e-4 and figures["http_max_abs_diff"] <= 1e-4
+    else:
+        bf16_noise = max(2e-3, 1.5 * figures["transformers_vs_fp32"])
+        assert figures["vllm_vs_fp32"] <= bf16_noise and figures["http_vs_fp32"] <= bf16_noise
+    # Concurrent HTTP requests went to vLLM's async engine as they came, not in
+    # rerankd's batches; a long query's shared prefix came from vLLM's prefix cache.
+    assert figures["direct_to_engine"] and figures["http_requests"] >= 12
+    block = figures["kv_block_size"]
+    assert figures["prefix_tokens"] >= 2 * block
+    assert figures["prefix_cached_per_prompt"] >= figures["prefix_tokens"] // block * block

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rerankd.backends.base import ModelInfo, PromptBuilder, ScoringBackend
+from rerankd.backends.base import (
+    ContinuousBatchingBackend,
+    ModelInfo,
+    PromptBuilder,
+    ScoringBackend,
+)
 from rerankd.backends.detect import model_kind
 from rerankd.loading import ModelSource
 
@@ -52,4 +57,6 @@ def _vllm_on_gpu() -> bool:
     return bool(torch.cuda.is_available())
 
 
-__all__ = ["ModelInfo", "PromptBuilder", "ScoringBackend", "load_backend"]
+__all__ = [
+    "ContinuousBatchingBackend", "ModelInfo", "PromptBuilder", "ScoringBackend", "load_backend",
+]

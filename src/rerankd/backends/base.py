@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rerankd.prompts import Prompt, PromptBuilder
 from rerankd.text_tokenizer import TextTokenizer
@@ -38,4 +38,16 @@ class ScoringBackend(Protocol):
 
     def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:
         """A relevance score in [0, 1] for each prompt, in order, whatever the batch holds."""
+        ...
+
+
+@runtime_checkable
+class ContinuousBatchingBackend(ScoringBackend, Protocol):
+    """A backend whose engine batches across requests itself (vLLM's continuous batching
+    and prefix caching). The server hands it each request's prompts as they come instead
+    of forming batches of its own."""
+
+    async def score_prompts_async(self, prompts: Sequence[Prompt]) -> list[float]:
+        """As ``score_prompts``, awaited from any event loop; cancelling it drops the
+        prompts from the engine."""
         ...

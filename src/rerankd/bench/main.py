@@ -7,6 +7,8 @@ import gc
 import json
 import platform
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     runs: dict[str, RunFigures] = {}
     scores: dict[str, list[list[float]]] = {}
 
-    reranker = Reranker(str(model_dir), max_length=args.max_length)
+    reranker = Reranker(str(model_dir), max_length=args.max_length, dtype=args.dtype)
     tokens = sum(
         len(prompt)
         for request in workload
@@ -70,7 +72,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rerankd fp32", workload, tokens, library_scorer(reranker)
     )
     for mode in args.quantize:
-        quantized = Reranker(str(model_dir), max_length=args.max_length, quantize=mode)
+        quantized = Reranker(
+            str(model_dir), max_length=args.max_length, quantize=mode, dtype=args.dtype
+        )
         quantized.rank("warm-up", ["warm-up document"])
         name = f"rerankd {mode}"
         runs[name], scores[name] = timed_requests(name, workload, tokens, library_scorer(quantized))
@@ -84,11 +88,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     gc.collect()
 
     if not args.skip_http:
-        server = ServerProcess(model_dir, args.port, ["--max-length", str(args.max_length)])
-        try:
-            log("starting rerankd serve ...")
-            server.wait_ready()
-            name = f"http x{args.concurrency}"
+        server_args = ["--max-length", str(args.max_length)]
+        if args.dtype:
+            server_args += ["--dtype", args.dtype]
+        name = f"http x{args.concurrency}"
+        with running_server(model_dir, args.port, server_args) as server:
             runs[name], scores[name] = timed_requests(
                 name, workload, tokens, server_scorer(server.url), concurrency=args.concurrency
             )
@@ -99,8 +103,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["server_rss_vs_weights"] = (
                 results["server_peak_rss_bytes"] / results["weights_bytes"]
             )
-        finally:
-            server.stop()
+        if args.vllm:
+            vllm_args = [*server_args, "--backend", "vllm", "--max-model-len",
+                         str(args.max_length)]
+            vllm_name = f"{name} vllm"
+            with running_server(model_dir, args.port, vllm_args) as server:
+                runs[vllm_name], scores[vllm_name] = timed_requests(
+                    vllm_name, workload, tokens, server_scorer(server.url),
+                    concurrency=args.concurrency,
+                )
+            results["vllm_vs_transformers_http"] = {
+                "speedup": runs[vllm_name].pairs_per_s / runs[name].pairs_per_s,
+                "max_abs_score_diff": max_abs_difference(scores[vllm_name], scores[name]),
+            }
 
     if not args.skip_official:
         from rerankd.reference import OfficialRecipe
@@ -121,6 +136,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
     results["runs"] = {name: figures.summary() for name, figures in runs.items()}
     return results
+
+
+@contextmanager
+def running_server(model_dir: Path, port: int, server_args: list[str]) -> Iterator[ServerProcess]:
+    """``rerankd serve`` in a child process, warmed up, until the block ends."""
+    server = ServerProcess(model_dir, port, server_args)
+    try:
+        log(f"starting rerankd serve {' '.join(server_args)} ...")
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
 
 
 def cached_repeat(url: str, request: Any) -> dict[str, float]:
@@ -163,12 +190,12 @@ def write_chart(results: dict[str, Any], path: Path) -> None:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    print(f"{'run':<16}{'pairs/s':>10}{'tokens/s':>11}{'p50 ms':>10}{'p95 ms':>10}"
+    print(f"{'run':<20}{'pairs/s':>10}{'tokens/s':>11}{'p50 ms':>10}{'p95 ms':>10}"
           f"{'x official':>12}{'max |diff|':>12}")
     versus = results.get("runs_vs_official", {})
     for name, figures in results["runs"].items():
         ratio = versus.get(name, {})
-        print(f"{name:<16}{figures['pairs_per_s']:>10.3f}{figures['tokens_per_s']:>11.1f}"
+        print(f"{name:<20}{figures['pairs_per_s']:>10.3f}{figures['tokens_per_s']:>11.1f}"
               f"{figures.get('p50_ms', 0):>10.0f}{figures.get('p95_ms', 0):>10.0f}"
               f"{ratio.get('speedup', 1.0):>12.2f}{ratio.get('max_abs_score_diff', 0.0):>12.2e}")
     for key in ("http_vs_library", "server_rss_vs_weights"):
@@ -178,6 +205,10 @@ def print_table(results: dict[str, Any]) -> None:
         cache = results["cache"]
         print(f"cached repeat: {cache['first_s'] * 1000:.0f} ms -> "
               f"{cache['repeat_s'] * 1000:.1f} ms ({cache['speedup']:.0f}x)")
+    if "vllm_vs_transformers_http" in results:
+        versus_vllm = results["vllm_vs_transformers_http"]
+        print(f"vllm vs transformers (HTTP): {versus_vllm['speedup']:.2f}x, "
+              f"max |diff| {versus_vllm['max_abs_score_diff']:.2e}")
     for key, value in results.items():
         if key.endswith("_vs_fp32"):
             print(f"{key}: max |diff| {value['max_abs_score_diff']:.4f}, "
@@ -196,6 +227,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quantize", action="append", default=[], choices=["int8"])
     parser.add_argument("--skip-official", action="store_true")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--dtype", default=None,
+                        help="model dtype for every run (default: the backend's own)")
+    parser.add_argument("--vllm", action="store_true",
+                        help="also serve with --backend vllm and compare (needs vllm)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="bench-results", help="folder for bench.json/png")
