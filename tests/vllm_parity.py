@@ -13,15 +13,22 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
-def main(work_dir: str, dtype: str) -> None:
+def main(work_dir: str, dtype: str, model: str | None = None) -> None:
+    """``model``: a checkpoint to check instead of the random one (a real Qwen3-Reranker
+    on a GPU)."""
     from rerankd.backends import load_backend
     from rerankd.loading import resolve_model
     from rerankd.random_model import build_random_model
     from rerankd.template import Qwen3RerankerTemplate
     from tests.corpus import DOCUMENTS, QUERIES
 
-    model_dir = build_random_model(Path(work_dir) / "small", shape="small", seed=0)
-    source = resolve_model(str(model_dir))
+    if model is None:
+        # fp32: scores spread over (0, 1). 16 bits: weights at their usual scale, since
+        # the spread model's stretched yes-no direction magnifies rounding.
+        stretched = dtype == "float32"
+        model = str(build_random_model(Path(work_dir) / "small", shape="small", seed=0,
+                                       stretched=stretched))
+    source = resolve_model(model)
     exact = load_backend(source, backend="transformers", dtype="float32")
     template = Qwen3RerankerTemplate(exact.tokenizer, max_length=512)
     prompts = [p for q, i in QUERIES for p in template.build(q, DOCUMENTS, i)]
@@ -35,7 +42,7 @@ def main(work_dir: str, dtype: str) -> None:
     got = engine.score_prompts(prompts)
     score_s = time.perf_counter() - started
     figures = {
-        "dtype": dtype, "pairs": len(prompts),
+        "dtype": dtype, "pairs": len(prompts), "score_range": [min(fp32), max(fp32)],
         "max_abs_diff": max_abs_diff(expected, got),
         # How far each engine at this dtype is from the exact (fp32) scores.
         "vllm_vs_fp32": max_abs_diff(fp32, got),
@@ -45,6 +52,7 @@ def main(work_dir: str, dtype: str) -> None:
     figures.update(prefix_cache_probe(engine, template))
     figures.update(concurrent_http(engine, expected, fp32))
     print(MARKER + json.dumps(figures), flush=True)
+    engine.close()  # its worker processes would outlive os._exit below
 
 
 def prefix_cache_probe(engine, template) -> dict[str, int]:
@@ -111,7 +119,7 @@ def concurrent_http(
 MARKER = "RERANKD_FIGURES "
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "float32")
+    main(*sys.argv[1:4])
     # vLLM's engine processes log and sometimes fail on interpreter exit; the figures are
     # out, so leave without running its shutdown hooks.
     os._exit(0)

@@ -240,7 +240,7 @@ class DirectScheduler:
         self._in_flight += len(prompts)
         try:
             scores = await self._score(prompts)
-        except (asyncio.CancelledError, OverloadedError):
+        except OverloadedError:
             raise
         except Exception as exc:
             logger.exception("scoring %d prompts failed", len(prompts))

@@ -55,26 +55,31 @@ def qwen3_tokenizer_dir() -> Path:
 
 def build_random_model(
     out_dir: str | Path, *, shape: Shape = "tiny", seed: int = 0, seq_cls: bool = False,
+    stretched: bool | None = None,
 ) -> Path:
     """Write a random Qwen3-Reranker checkpoint (causal LM, or its seq-cls conversion).
 
-    The same seed gives the same weights in both forms, so their scores must agree. The
-    tiny model is initialised with larger weights than usual so that its scores spread
-    over (0, 1) and depend on the document, which parity tests need to mean anything.
+    The same seed gives the same weights in both forms, so their scores must agree.
+    ``stretched`` (the default for the small shapes): larger weights than usual and a
+    widened yes-no direction, so that scores spread over (0, 1) and depend strongly on the
+    document, which fp32 parity tests need to mean anything. It also magnifies rounding,
+    so 16-bit checks use ``stretched=False``: weights at the usual initial scale (std
+    0.02), scores in the steep middle of the sigmoid.
     """
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM, Qwen3ForSequenceClassification
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tiny = shape != "0.6b"
+    if stretched is None:
+        stretched = shape != "0.6b"
     config = Qwen3Config(
-        **SHAPES[shape], **COMMON, initializer_range=0.2 if tiny else 0.02,
+        **SHAPES[shape], **COMMON, initializer_range=0.2 if stretched else 0.02,
         architectures=["Qwen3ForCausalLM"],
     )
     torch.manual_seed(seed)
     causal = Qwen3ForCausalLM(config).eval()
-    if tiny:
+    if stretched:
         _spread_tiny_scores(causal)
     if seq_cls:
         config.architectures = ["Qwen3ForSequenceClassification"]

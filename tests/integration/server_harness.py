@@ -72,6 +72,18 @@ def running_app(
         thread.join(timeout=60)
 
 
+@contextmanager
+def request_then_leave(server: RunningServer, path: str, body: bytes) -> Iterator[None]:
+    """Send a JSON request on a raw socket and hang up when the block ends, without reading
+    the answer: a client that goes away."""
+    with socket.create_connection(("127.0.0.1", server.server.config.port)) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+        )
+        yield
+
+
 class GatedBackend:
     """Wraps a real backend; holds each batch until the test opens the gate, and can be
     told to fail batches that contain a marker text. Records what reached the model."""

@@ -1,5 +1,6 @@
 """A backend that batches across requests itself (vLLM) gets each request's prompts as
-they come, with the server's limits, errors and cancellation unchanged.
+they come, and a request that goes away is cancelled in the engine. (The queue limit and
+engine failures are tested for both scheduling paths in test_server_errors.py.)
 
 The backend here is the real tiny transformers model behind ``score_prompts_async``
 (tests/integration/server_harness.py); vLLM itself goes through the same path in
@@ -7,13 +8,16 @@ test_vllm_backend.py."""
 
 from __future__ import annotations
 
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from rerankd.batching import DirectScheduler
-from tests.integration.server_harness import ContinuousGatedBackend, running_server
+from tests.integration.server_harness import (
+    ContinuousGatedBackend,
+    request_then_leave,
+    running_server,
+)
 from tests.integration.test_server_errors import wait_until
 
 DOCS = ["Beijing is the capital of China.", "Bananas are yellow.", "北京是中国的首都。"]
@@ -37,24 +41,6 @@ def test_each_request_goes_to_the_engine_whole_and_scores_equal_the_library(rera
     assert sorted(len(call) for call in backend.calls) == [len(DOCS)] * len(queries)
 
 
-def test_the_in_flight_limit_answers_503(reranker):
-    backend = ContinuousGatedBackend(reranker.backend)
-    with running_server(backend, max_queue_pairs=3) as server, server.client() as http:
-        four = ["one", "two", "three", "four"]
-        reply = http.post("/v2/rerank", json={"query": "q", "documents": four})
-        assert reply.status_code == 503 and "queue is full" in reply.json()["message"]
-        assert http.post("/v2/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
-
-
-def test_an_engine_failure_fails_only_its_request(reranker):
-    backend = ContinuousGatedBackend(reranker.backend, fail_marker="POISON")
-    with running_server(backend) as server, server.client() as http:
-        failed = http.post("/v2/rerank", json={"query": "q", "documents": ["POISON pill"]})
-        assert failed.status_code == 500
-        assert failed.json() == {"message": "internal error while scoring"}
-        assert http.post("/v2/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
-
-
 def test_a_timeout_or_a_client_that_leaves_cancels_the_engine_request(reranker):
     backend = ContinuousGatedBackend(reranker.backend)
     with running_server(backend, cache_size=0, request_timeout_s=1) as server:
@@ -66,11 +52,7 @@ def test_a_timeout_or_a_client_that_leaves_cancels_the_engine_request(reranker):
         wait_until(lambda: backend.cancelled == 1 and scheduler.queue_depth == 0)
 
         body = b'{"query": "leaver", "documents": ["nobody waits for this"]}'
-        with socket.create_connection(("127.0.0.1", server.server.config.port)) as sock:
-            sock.sendall(
-                b"POST /rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
-            )
+        with request_then_leave(server, "/rerank", body):
             wait_until(lambda: scheduler.queue_depth == 1)
         wait_until(lambda: backend.cancelled == 2 and scheduler.queue_depth == 0)
         backend.gate.set()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import httpx
 import pytest
 
-from tests.integration.server_harness import GatedBackend, running_server
+from tests.integration.server_harness import (
+    ContinuousGatedBackend,
+    GatedBackend,
+    request_then_leave,
+    running_server,
+)
 
 DOCS = ["Beijing is the capital of China.", "Bananas are yellow."]
 
@@ -97,8 +101,17 @@ def test_the_server_still_serves_after_all_that(http):
     assert http.post("/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
 
 
-def test_a_full_queue_answers_503_with_retry_after(reranker):
-    with running_server(reranker.backend, max_queue_pairs=3) as server, server.client() as http:
+# Both ways prompts reach a model: rerankd's batches, or the engine's own continuous
+# batching (vLLM), which gets each request's prompts as they come.
+SCHEDULED_BACKENDS = pytest.mark.parametrize(
+    "wrapper", [GatedBackend, ContinuousGatedBackend], ids=["batched", "continuous"]
+)
+
+
+@SCHEDULED_BACKENDS
+def test_a_full_queue_answers_503_with_retry_after(reranker, wrapper):
+    backend = wrapper(reranker.backend)
+    with running_server(backend, max_queue_pairs=3) as server, server.client() as http:
         four = ["one", "two", "three", "four"]
         reply = http.post("/v2/rerank", json={"query": "q", "documents": four})
         assert reply.status_code == 503
@@ -118,8 +131,9 @@ def test_a_request_over_its_time_limit_gets_504(reranker):
         assert http.post("/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
 
 
-def test_a_failing_batch_fails_only_its_request(reranker):
-    gated = GatedBackend(reranker.backend, fail_marker="POISON")
+@SCHEDULED_BACKENDS
+def test_a_failing_batch_fails_only_its_request(reranker, wrapper):
+    gated = wrapper(reranker.backend, fail_marker="POISON")
     with running_server(gated) as server, server.client() as http:
         failed = http.post("/v2/rerank", json={"query": "q", "documents": ["POISON pill"]})
         assert failed.status_code == 500
@@ -141,11 +155,7 @@ def test_a_client_that_disconnects_stops_its_pending_work(reranker):
         assert gated.entered.wait(timeout=30)  # the first request holds the model
         scheduler = server.app.state.engine.scheduler
         body = b'{"query": "leaver", "documents": ["a document nobody waits for"]}'
-        with socket.create_connection(("127.0.0.1", server.server.config.port)) as sock:
-            sock.sendall(
-                b"POST /rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
-            )
+        with request_then_leave(server, "/rerank", body):
             wait_until(lambda: scheduler.queue_depth == 1)
         wait_until(lambda: scheduler.queue_depth == 0)  # the leaver's pair was dropped
         gated.gate.set()

@@ -16,6 +16,7 @@ in the engine. The synchronous ``score_prompts`` (the library) goes through the 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 import uuid
 from collections.abc import Coroutine, Sequence
@@ -23,11 +24,13 @@ from typing import Any, TypeVar
 
 from rerankd.backends.base import ModelInfo
 from rerankd.backends.detect import architecture_of, model_kind, read_config
-from rerankd.errors import RerankdError, UnsupportedModelError
+from rerankd.errors import BackendError, RerankdError, UnsupportedModelError
 from rerankd.loading import ModelSource
 from rerankd.prompts import Prompt
 from rerankd.template import Qwen3RerankerTemplate
 from rerankd.text_tokenizer import TextTokenizer
+
+T = TypeVar("T")
 
 QWEN3_RERANKER_OVERRIDES = {
     "architectures": ["Qwen3ForSequenceClassification"],
@@ -82,8 +85,9 @@ class VllmBackend:
         except BaseException:
             self._loop.call_soon_threadsafe(self._loop.stop)
             raise
+        self._closed = False
+        atexit.register(self.close)
         model_config = self.engine.model_config
-        self.prefix_caching = bool(self.engine.vllm_config.cache_config.enable_prefix_caching)
         self.prompt_tokens = 0
         self.cached_prompt_tokens = 0  # served from vLLM's prefix cache
         self.max_model_len = int(model_config.max_model_len)
@@ -104,15 +108,23 @@ class VllmBackend:
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:
-        """Stop the engine and its processes."""
+        """Stop the engine and its processes (also run at interpreter exit)."""
+        if self._closed:
+            return
+        self._closed = True
         self.engine.shutdown()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
     async def _classify(self, prompts: Sequence[Prompt]) -> list[float]:
         """All prompts submitted at once, so the engine schedules them together with
-        whatever other requests are running."""
-        return list(await asyncio.gather(*(self._classify_one(prompt) for prompt in prompts)))
+        whatever other requests are running. If one fails, the others are aborted."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._classify_one(prompt)) for prompt in prompts]
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return [task.result() for task in tasks]
 
     async def _classify_one(self, prompt: Prompt) -> float:
         from vllm import ClassificationOutput, PoolingParams
@@ -126,7 +138,7 @@ class VllmBackend:
         ):
             final = output
         if final is None or final.error is not None:
-            raise RerankdError(f"vLLM failed on a prompt: {final.error if final else 'no output'}")
+            raise BackendError(f"vLLM failed on a prompt: {final.error if final else 'no output'}")
         self.prompt_tokens += len(prompt.ids)
         self.cached_prompt_tokens += final.num_cached_tokens or 0
         return float(ClassificationOutput.from_base(final.outputs).probs[0])
@@ -134,9 +146,6 @@ class VllmBackend:
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run on the engine's loop and wait, from a thread that is not that loop's."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-
-
-T = TypeVar("T")
 
 
 async def _start_engine(engine_args: Any) -> Any:

@@ -84,13 +84,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         del quantized
         gc.collect()
+    # Every server runs the library's dtype: vLLM's "auto" would downcast a float32
+    # checkpoint to 16 bits and compare unlike with unlike.
+    dtype = reranker.backend.info.dtype
     del reranker
     gc.collect()
 
     if not args.skip_http:
-        server_args = ["--max-length", str(args.max_length)]
-        if args.dtype:
-            server_args += ["--dtype", args.dtype]
+        # A benchmark waits as long as the work takes: no 504s.
+        server_args = [
+            "--max-length", str(args.max_length), "--request-timeout", "86400", "--dtype", dtype,
+        ]
         name = f"http x{args.concurrency}"
         with running_server(model_dir, args.port, server_args) as server:
             runs[name], scores[name] = timed_requests(

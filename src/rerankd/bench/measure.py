@@ -6,6 +6,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -85,8 +86,11 @@ class ServerProcess:
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *extra_args,
         ]
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        # A file, not a pipe: nobody reads the log while the server runs, and a full pipe
+        # would block a chatty server (vLLM logs a lot).
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+                                        stderr=self.log, text=True)
 
     def wait_ready(self, timeout_s: float = 600) -> None:
         import httpx
@@ -94,7 +98,7 @@ class ServerProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited: {self.process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(f"the server exited: {self._failure()}")
             try:
                 if httpx.get(self.url + "/health", timeout=2).status_code == 200:
                     return
@@ -102,6 +106,13 @@ class ServerProcess:
                 pass
             time.sleep(0.5)
         raise RuntimeError("the server did not become ready")
+
+    def _failure(self) -> str:
+        """The error lines of the server's log (vLLM's root cause sits far above the end)."""
+        self.log.seek(0)
+        lines = self.log.read().splitlines()
+        errors = [line for line in lines if "Error:" in line]
+        return "\n".join(dict.fromkeys(errors[-5:] or lines[-20:]))
 
     def peak_rss_bytes(self) -> int:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -116,6 +127,7 @@ class ServerProcess:
             self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
 
 
 def max_abs_difference(a: Scores, b: Scores) -> float:
