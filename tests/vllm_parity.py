@@ -1,5 +1,6 @@
 """Run inside a venv with vLLM (``.venv-vllm``): the vllm backend against the transformers
-backend on the same random weights, through the library and over HTTP, with concurrent
+backend on the same weights (random unless a model is given), through the library and
+over HTTP, with concurrent
 requests meeting in vLLM's async engine. Prints one JSON line of figures. Used by
 tests/integration/test_vllm_backend.py."""
 
