@@ -1,8 +1,7 @@
 """Run inside a venv with vLLM (``.venv-vllm``): the vllm backend against the transformers
 backend on the same weights (random unless a model is given), through the library and
-over HTTP, with concurrent
-requests meeting in vLLM's async engine. Prints one JSON line of figures. Used by
-tests/integration/test_vllm_backend.py."""
+over HTTP, with concurrent requests meeting in vLLM's async engine. Prints one JSON line
+of figures. Used by tests/integration/test_vllm_backend.py."""
 
 from __future__ import annotations
 
