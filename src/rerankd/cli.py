@@ -150,19 +150,13 @@ def command_serve(args: argparse.Namespace) -> int:
     log.info("loaded %s (%s, %s %s)", info.model_id, info.architecture, info.device, info.dtype)
     if api_key is None:
         log.warning("no API key set: every route is open (see --api-key)")
-    app = create_app(settings, backend, ui=args.ui)
+    app = create_app(settings, backend, ui=args.ui, owns_backend=True)
     if args.ui:
         log.info("web UI at http://%s:%d/ui", settings.host, settings.port)
-    try:
-        uvicorn.run(
-            app, host=settings.host, port=settings.port, access_log=False, log_config=None,
-            timeout_graceful_shutdown=int(settings.request_timeout_s),
-        )
-    finally:
-        # Engines with processes of their own (vLLM) stop them.
-        close = getattr(backend, "close", None)
-        if close is not None:
-            close()
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, access_log=False, log_config=None,
+        timeout_graceful_shutdown=int(settings.request_timeout_s),
+    )
     return 0
 
 

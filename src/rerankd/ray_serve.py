@@ -34,7 +34,7 @@ def replica_app(settings: Settings, ui: bool) -> Any:
     backend = load_backend(
         source, backend=settings.backend, device=settings.device, dtype=settings.dtype
     )
-    return create_app(settings, backend, ui=ui)
+    return create_app(settings, backend, ui=ui, owns_backend=True)
 
 
 def build_application(

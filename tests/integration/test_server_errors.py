@@ -8,10 +8,13 @@ import threading
 import httpx
 import pytest
 
+from rerankd.config import Settings
+from rerankd.server import create_app
 from tests.integration.server_harness import (
     ContinuousGatedBackend,
     GatedBackend,
     request_then_leave,
+    running_app,
     running_server,
 )
 
@@ -182,6 +185,26 @@ def test_shutdown_finishes_in_flight_requests(reranker):
         sender.join(timeout=60)
     assert replies and replies[0].status_code == 200
     assert len(replies[0].json()["results"]) == len(DOCS)
+
+
+class ClosableBackend(GatedBackend):
+    """A backend with processes of its own to stop, as vLLM has."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("owns_backend", [True, False])
+def test_shutdown_closes_the_backend_only_when_the_app_owns_it(reranker, owns_backend):
+    backend = ClosableBackend(reranker.backend)
+    app = create_app(Settings(model="tiny-test", max_length=512), backend,
+                     owns_backend=owns_backend)
+    with running_app(app, ready=app.state.ready.is_set) as server, server.client() as http:
+        assert http.post("/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
+        assert not backend.closed
+    assert backend.closed is owns_backend
 
 
 def wait_until(condition, timeout_s: float = 30.0) -> None:

@@ -88,7 +88,6 @@ class VllmBackend:
         self._closed = False
         atexit.register(self.close)
         model_config = self.engine.model_config
-        self.prompt_tokens = 0
         self.cached_prompt_tokens = 0  # served from vLLM's prefix cache
         self.max_model_len = int(model_config.max_model_len)
         self.tokenizer = TextTokenizer.from_hf(AutoTokenizer.from_pretrained(source.path))
@@ -139,7 +138,6 @@ class VllmBackend:
             final = output
         if final is None or final.error is not None:
             raise BackendError(f"vLLM failed on a prompt: {final.error if final else 'no output'}")
-        self.prompt_tokens += len(prompt.ids)
         self.cached_prompt_tokens += final.num_cached_tokens or 0
         return float(ClassificationOutput.from_base(final.outputs).probs[0])
 

@@ -68,8 +68,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     # Warm-up: one small request per engine, on text outside the workload.
     reranker.rank("warm-up", ["warm-up document"])
+    # Every server runs the library's dtype: vLLM's "auto" would downcast a float32
+    # checkpoint to 16 bits and compare unlike with unlike.
+    dtype = reranker.backend.info.dtype
     runs["rerankd"], scores["rerankd"] = timed_requests(
-        "rerankd fp32", workload, tokens, library_scorer(reranker)
+        f"rerankd {dtype}", workload, tokens, library_scorer(reranker)
     )
     for mode in args.quantize:
         quantized = Reranker(
@@ -84,9 +87,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         del quantized
         gc.collect()
-    # Every server runs the library's dtype: vLLM's "auto" would downcast a float32
-    # checkpoint to 16 bits and compare unlike with unlike.
-    dtype = reranker.backend.info.dtype
     del reranker
     gc.collect()
 

@@ -27,10 +27,13 @@ logger = logging.getLogger("rerankd.server")
 
 
 def create_app(
-    settings: Settings, backend: ScoringBackend, *, warm_up: bool = True, ui: bool = False
+    settings: Settings, backend: ScoringBackend, *, warm_up: bool = True, ui: bool = False,
+    owns_backend: bool = False,
 ) -> FastAPI:
     """The rerank API over ``backend`` (and the web UI at /ui). /health turns ready after
-    the warm-up batch."""
+    the warm-up batch. ``owns_backend``: close it when the app shuts down (an engine with
+    processes of its own, like vLLM, stops them); uvicorn re-raises SIGTERM after the
+    shutdown, so code after ``uvicorn.run`` never runs."""
     metrics = Metrics()
     engine = RerankEngine(backend, settings, observer=metrics)
     metrics.track_queue(lambda: engine.scheduler.queue_depth)
@@ -43,6 +46,9 @@ def create_app(
         finally:
             warming.cancel()
             await engine.stop()
+            close = getattr(backend, "close", None)
+            if owns_backend and close is not None:
+                await asyncio.to_thread(close)
 
     app = FastAPI(
         title="rerankd",
