@@ -15,7 +15,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random Qwen3ForCausalLM reranker, saved as a user's checkpoint would be."""
-    from rerankd.random_model import build_random_model
+    from rerankd.bench.random_model import build_random_model
 
     return build_random_model(tmp_path_factory.mktemp("tiny-causal"), shape="tiny", seed=0)
 
@@ -23,7 +23,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_seq_cls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same weights converted to Qwen3ForSequenceClassification with one label."""
-    from rerankd.random_model import build_random_model
+    from rerankd.bench.random_model import build_random_model
 
     return build_random_model(
         tmp_path_factory.mktemp("tiny-seq-cls"), shape="tiny", seed=0, seq_cls=True
@@ -34,4 +34,4 @@ def tiny_seq_cls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reranker(tiny_model_dir: Path):
     from rerankd import Reranker
 
-    return Reranker(str(tiny_model_dir), max_length=512)
+    return Reranker(str(tiny_model_dir), max_length=512, dtype="float32")

@@ -17,9 +17,11 @@ def main(work_dir: str, dtype: str, model: str | None = None) -> None:
     """``model``: a checkpoint to check instead of the random one (a real Qwen3-Reranker
     on a GPU)."""
     from rerankd.backends import load_backend
+    from rerankd.bench.random_model import build_random_model
+    from rerankd.config import ModelConfig
+    from rerankd.families.qwen3 import Qwen3RerankerPrompts
     from rerankd.loading import resolve_model
-    from rerankd.random_model import build_random_model
-    from rerankd.template import Qwen3RerankerTemplate
+    from rerankd.options import RankOptions
     from tests.corpus import DOCUMENTS, QUERIES
 
     if model is None:
@@ -29,14 +31,15 @@ def main(work_dir: str, dtype: str, model: str | None = None) -> None:
         model = str(build_random_model(Path(work_dir) / "small", shape="small", seed=0,
                                        stretched=stretched))
     source = resolve_model(model)
-    exact = load_backend(source, backend="transformers", dtype="float32")
-    template = Qwen3RerankerTemplate(exact.tokenizer, max_length=512)
-    prompts = [p for q, i in QUERIES for p in template.build(q, DOCUMENTS, i)]
+    exact = load_backend(source, ModelConfig(dtype="float32"))
+    template = Qwen3RerankerPrompts(exact.tokenizer, max_length=512)
+    prompts = [
+        p for q, i in QUERIES for p in template.build(q, DOCUMENTS, RankOptions(instruction=i))
+    ]
     fp32 = exact.score_prompts(prompts)
-    expected = load_backend(source, backend="transformers", dtype=dtype).score_prompts(prompts)
+    expected = load_backend(source, ModelConfig(dtype=dtype)).score_prompts(prompts)
     started = time.perf_counter()
-    engine = load_backend(source, backend="vllm", dtype=dtype,
-                          vllm_options={"max_model_len": 1024})
+    engine = load_backend(source, ModelConfig(backend="vllm", dtype=dtype), max_length=1024)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     got = engine.score_prompts(prompts)
@@ -66,7 +69,7 @@ def prefix_cache_probe(engine, template) -> dict[str, int]:
     engine.score_prompts(prompts[:1])
     before = engine.cached_prompt_tokens
     engine.score_prompts(prompts[1:])
-    block = engine.engine.vllm_config.cache_config.block_size
+    block = engine.kv_block_size
     return {
         "prefix_tokens": len(prompts[0].shared),
         "kv_block_size": block,

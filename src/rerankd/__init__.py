@@ -5,9 +5,13 @@
 """
 
 from rerankd.errors import ModelUnavailableError, RerankdError
+from rerankd.families.qwen3 import DEFAULT_INSTRUCTION
+from rerankd.options import RankOptions
 from rerankd.ranking import RankResult
 from rerankd.reranker import Reranker
-from rerankd.template import DEFAULT_INSTRUCTION
 
-__all__ = ["DEFAULT_INSTRUCTION", "ModelUnavailableError", "RankResult", "RerankdError", "Reranker"]
+__all__ = [
+    "DEFAULT_INSTRUCTION", "ModelUnavailableError", "RankOptions", "RankResult",
+    "RerankdError", "Reranker",
+]
 __version__ = "0.1.0"

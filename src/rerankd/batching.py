@@ -14,22 +14,19 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
-from rerankd.errors import BackendError, OverloadedError
+from rerankd.errors import BackendError, OverloadedError, TooManyDocumentsError
 from rerankd.prompts import Prompt
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BATCH_TOKENS = 16384
-DEFAULT_MAX_BATCH_SIZE = 64
 MAX_PADDING_FRACTION = 0.25
 PADDING_ALLOWANCE = 64  # padding per row that is never worth a batch of its own
 
 
 def plan_batches(
-    lengths: Sequence[int],
-    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
-    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    lengths: Sequence[int], max_batch_tokens: int, max_batch_size: int | None = None
 ) -> list[list[int]]:
     """Split item indices into batches whose padded size (rows x longest) fits the budget.
 
@@ -46,7 +43,7 @@ def plan_batches(
             longest = lengths[current[0]]
             row_padding = longest - lengths[index]
             if (
-                len(current) >= max_batch_size
+                (max_batch_size is not None and len(current) >= max_batch_size)
                 or (len(current) + 1) * longest > max_batch_tokens
                 or row_padding > max(MAX_PADDING_FRACTION * longest, PADDING_ALLOWANCE)
             ):
@@ -59,6 +56,30 @@ def plan_batches(
 
 
 BatchScorer = Callable[[Sequence[Prompt]], list[float]]
+
+
+class Progress(Protocol):
+    """A progress bar (tqdm's interface): ``total`` prompts, ``update(n)`` as they are scored."""
+
+    total: float | None
+
+    def update(self, n: int = 1) -> object: ...
+
+
+def admit(waiting: int, prompts: int, max_queue_pairs: int) -> None:
+    """Refuse work that can never fit the queue (422: retrying cannot help), and work that
+    does not fit now (503 + Retry-After)."""
+    if prompts > max_queue_pairs:
+        raise TooManyDocumentsError(
+            f"this request needs {prompts} model passes (documents, or their chunks); the "
+            f"server queues at most {max_queue_pairs} (--max-queue-pairs): send fewer or "
+            "shorter documents per request"
+        )
+    if waiting + prompts > max_queue_pairs:
+        raise OverloadedError(
+            f"the queue is full ({waiting} prompts waiting, {prompts} more asked, limit "
+            f"{max_queue_pairs}); retry shortly"
+        )
 
 
 @dataclass(eq=False, slots=True)
@@ -81,10 +102,10 @@ class BatchScheduler:
         self,
         score_batch: BatchScorer,
         *,
-        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
-        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-        max_wait_s: float = 0.002,
-        max_queue_pairs: int = 20_000,
+        max_batch_tokens: int,
+        max_batch_size: int,
+        max_wait_s: float,
+        max_queue_pairs: int,
         on_batch: Callable[[int, int], None] | None = None,
     ) -> None:
         self._score_batch = score_batch
@@ -120,20 +141,20 @@ class BatchScheduler:
         self._pending.clear()
         self._executor.shutdown(wait=True)
 
-    async def score(self, prompts: Sequence[Prompt]) -> list[float]:
+    async def score_prompts(
+        self, prompts: Sequence[Prompt], progress: Progress | None = None
+    ) -> list[float]:
         """Scores for ``prompts``, batched with whatever else is waiting."""
         if not prompts:
             return []
         if self._worker is None:
             raise OverloadedError("the scoring engine is not running")
-        waiting = self.queue_depth
-        if waiting + len(prompts) > self.max_queue_pairs:
-            raise OverloadedError(
-                f"the queue is full ({waiting} pairs waiting, {len(prompts)} more asked, "
-                f"limit {self.max_queue_pairs}); retry shortly"
-            )
+        admit(self.queue_depth, len(prompts), self.max_queue_pairs)
         loop = asyncio.get_running_loop()
         work = [_Work(prompt, loop.create_future()) for prompt in prompts]
+        if progress is not None:
+            for item in work:
+                item.future.add_done_callback(lambda _: progress.update(1))
         self._pending.extend(work)
         self._wakeup.set()
         try:
@@ -207,7 +228,7 @@ class DirectScheduler:
         self,
         score: AsyncScorer,
         *,
-        max_queue_pairs: int = 20_000,
+        max_queue_pairs: int,
         on_batch: Callable[[int, int], None] | None = None,
     ) -> None:
         self._score = score
@@ -227,16 +248,14 @@ class DirectScheduler:
     async def stop(self) -> None:
         self._running = False
 
-    async def score(self, prompts: Sequence[Prompt]) -> list[float]:
+    async def score_prompts(
+        self, prompts: Sequence[Prompt], progress: Progress | None = None
+    ) -> list[float]:
         if not prompts:
             return []
         if not self._running:
             raise OverloadedError("the scoring engine is not running")
-        if self._in_flight + len(prompts) > self.max_queue_pairs:
-            raise OverloadedError(
-                f"the queue is full ({self._in_flight} pairs in flight, {len(prompts)} more "
-                f"asked, limit {self.max_queue_pairs}); retry shortly"
-            )
+        admit(self._in_flight, len(prompts), self.max_queue_pairs)
         self._in_flight += len(prompts)
         try:
             scores = await self._score(prompts)
@@ -249,4 +268,6 @@ class DirectScheduler:
             self._in_flight -= len(prompts)
         if self._on_batch is not None:
             self._on_batch(len(prompts), sum(len(prompt) for prompt in prompts))
+        if progress is not None:
+            progress.update(len(prompts))
         return scores

@@ -10,6 +10,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from rerankd.errors import ConfigError
+from rerankd.extras import require
 from rerankd.ranking import DocumentScore
 
 logger = logging.getLogger(__name__)
@@ -73,15 +75,7 @@ class RedisScoreCache:
     PREFIX = b"rerankd:score:"
 
     def __init__(self, url: str, ttl_s: int = 7 * 24 * 3600) -> None:
-        try:
-            import redis.asyncio as redis
-        except ImportError:
-            from rerankd.errors import RerankdError
-
-            raise RerankdError(
-                "the Redis cache needs the redis client. Install via "
-                "`pip install 'rerankd[ray]'` (or `pip install redis`)."
-            ) from None
+        redis = require("redis.asyncio", "the Redis score cache")
         self.client: Any = redis.from_url(url)
         self.ttl_s = ttl_s
 
@@ -124,6 +118,6 @@ def make_score_cache(url: str | None, max_entries: int) -> ScoreStore:
     """``redis://...`` for a shared cache, else an in-process LRU of ``max_entries``."""
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"--cache takes a redis:// URL, got {url!r}")
+            raise ConfigError(f"--cache takes a redis:// URL, got {url!r}")
         return RedisScoreCache(url)
     return ScoreCache(max_entries)

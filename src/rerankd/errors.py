@@ -7,6 +7,14 @@ class RerankdError(Exception):
     """Base class of every error rerankd raises on purpose."""
 
 
+class ConfigError(RerankdError, ValueError):
+    """A setting has a value rerankd cannot use."""
+
+
+class MissingExtraError(RerankdError):
+    """An optional dependency is not installed (the message names the extra to install)."""
+
+
 class ModelUnavailableError(RerankdError):
     """The model's weights could not be found or downloaded."""
 
@@ -24,7 +32,7 @@ class InputTooLongError(InvalidInputError):
 
 
 class TooManyDocumentsError(InvalidInputError):
-    """More documents in one request than the server allows."""
+    """More documents (or pairs, or prompts) in one request than the server can take."""
 
 
 class OverloadedError(RerankdError):

@@ -8,12 +8,12 @@ that names the model, where rerankd looked, and how to provide the model.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from rerankd.errors import ModelUnavailableError
+from rerankd.errors import MissingExtraError, ModelUnavailableError
+from rerankd.extras import package_directory, require
 
 Hub = Literal["huggingface", "modelscope"]
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"
@@ -84,14 +84,11 @@ def _from_huggingface(model: str, revision: str | None) -> ModelSource:
 
 
 def _from_modelscope(model: str, revision: str | None) -> ModelSource:
+    modelscope = require("modelscope", "--hub modelscope")
     try:
-        from modelscope import snapshot_download
-    except ImportError:
-        raise ModelUnavailableError(
-            "ModelScope is not available. Install via `pip install 'rerankd[modelscope]'`."
-        ) from None
-    try:
-        path = snapshot_download(model, revision=revision, allow_patterns=MODEL_FILE_PATTERNS)
+        path = modelscope.snapshot_download(
+            model, revision=revision, allow_patterns=MODEL_FILE_PATTERNS
+        )
     except Exception as exc:  # as above: one clear message
         raise ModelUnavailableError(
             f"cannot load model {model!r} from ModelScope ({type(exc).__name__}: "
@@ -103,12 +100,10 @@ def _from_modelscope(model: str, revision: str | None) -> ModelSource:
 
 def embedded_model() -> ModelSource:
     """all-MiniLM-L6-v2 from site-packages: no network, no cache."""
-    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailableError(
-            "the embedded model is not installed. Install via `pip install 'rerankd[embedded]'`."
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    try:
+        path = package_directory(EMBEDDED_PACKAGE, "the embedded model") / "model"
+    except MissingExtraError as error:
+        raise ModelUnavailableError(str(error)) from None
     return ModelSource(EMBEDDED_MODEL_ID, path, "embedded-" + _local_revision(path))
 
 

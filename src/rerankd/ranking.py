@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 
 from rerankd.errors import InvalidInputError
-from rerankd.prompts import Chunking, OnOverflow, Prompt, Span
-
-ChunkAggregate = Literal["max", "top2-mean"]
-LongDocs = Literal["truncate", "chunk"]
-DEFAULT_MAX_CHUNKS = 16
+from rerankd.options import RankOptions, check_positive, check_text
+from rerankd.prompts import Prompt, Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,84 +35,69 @@ class DocumentScore:
 
 @dataclass(frozen=True)
 class RankRequest:
-    """One query against many documents, with the per-request options every API maps to."""
+    """One query against many documents: the best ``top_n`` come back, best first."""
 
     query: str
     documents: Sequence[str]
-    instruction: str | None = None
+    options: RankOptions = field(default_factory=RankOptions)
     top_n: int | None = None
-    max_length: int | None = None
-    max_tokens_per_doc: int | None = None
-    max_tokens_per_query: int | None = None
-    on_overflow: OnOverflow = "truncate"
-    long_docs: LongDocs | None = None  # None: the server's default (the library: truncate)
-    max_chunks_per_doc: int | None = None  # implies chunking, as in Cohere v1
-    chunk_aggregate: ChunkAggregate | None = None
-
-    def chunking(self, default_mode: LongDocs, default_max_chunks: int) -> Chunking | None:
-        """How over-long documents are handled: None (cut) or windows of this request."""
-        chunked = self.max_chunks_per_doc is not None or (self.long_docs or default_mode) == "chunk"
-        if not chunked or self.long_docs == "truncate":
-            return None
-        return Chunking(max_chunks=self.max_chunks_per_doc or default_max_chunks)
 
     def validated(self) -> RankRequest:
         """Raise InvalidInputError for anything a caller could get wrong."""
-        if not isinstance(self.query, str):
-            raise InvalidInputError(f"query must be a string, got {type(self.query).__name__}")
-        if not self.query.strip():
-            raise InvalidInputError("query must not be empty")
+        check_query(self.query)
         if isinstance(self.documents, str) or not isinstance(self.documents, Sequence):
             raise InvalidInputError("documents must be a list of strings")
         for index, document in enumerate(self.documents):
-            if not isinstance(document, str):
-                raise InvalidInputError(
-                    f"documents[{index}] must be a string, got {type(document).__name__}"
-                )
-        if self.instruction is not None and not isinstance(self.instruction, str):
-            raise InvalidInputError("instruction must be a string")
-        _check_encodable("query", self.query)
-        _check_encodable("instruction", self.instruction or "")
-        for index, document in enumerate(self.documents):
-            _check_encodable(f"documents[{index}]", document)
-        for name in (
-            "top_n", "max_length", "max_tokens_per_doc", "max_tokens_per_query",
-            "max_chunks_per_doc",
-        ):
-            value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
-                raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
-        if self.on_overflow not in ("truncate", "error"):
-            raise InvalidInputError("on_overflow must be 'truncate' or 'error'")
-        if self.long_docs not in (None, "truncate", "chunk"):
-            raise InvalidInputError("long_docs must be 'truncate' or 'chunk'")
-        if self.chunk_aggregate not in (None, "max", "top2-mean"):
-            raise InvalidInputError("chunk_aggregate must be 'max' or 'top2-mean'")
+            check_document(f"documents[{index}]", document)
+        check_positive("top_n", self.top_n)
+        self.options.validated()
         return self
 
 
-def _check_encodable(name: str, text: str) -> None:
-    """JSON can carry lone UTF-16 surrogates ("\\ud800"); they are not text."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInputError(f"{name} contains an unpaired surrogate, not valid text") from None
+@dataclass(frozen=True)
+class PairRequest:
+    """(query, document) pairs, scored in their order (vLLM's /score)."""
+
+    pairs: Sequence[tuple[str, str]]
+    options: RankOptions = field(default_factory=RankOptions)
+
+    def validated(self) -> PairRequest:
+        for position, (query, document) in enumerate(self.pairs):
+            check_query(query)
+            check_document(f"pair {position}'s document", document)
+        self.options.validated()
+        return self
 
 
-def group_by_query(pairs: Sequence[tuple[str, str]]) -> dict[str, list[int]]:
-    """Positions of the pairs of each query, so that a query's documents share a prompt
-    prefix (and a request) however the pairs were ordered."""
-    positions: dict[str, list[int]] = {}
-    for position, (query, _) in enumerate(pairs):
-        positions.setdefault(query, []).append(position)
-    return positions
+@dataclass(frozen=True)
+class Ranking:
+    """Results best first, with what the request cost."""
+
+    results: list[RankResult]
+    prompt_tokens: int
+    cache_hits: int
+
+    @property
+    def truncated_indices(self) -> list[int]:
+        return sorted(result.index for result in self.results if result.truncated)
 
 
-def score_documents(
-    prompts: Sequence[Prompt], scores: Sequence[float], documents: int,
-    aggregate: ChunkAggregate = "max",
+def check_query(query: object) -> None:
+    if not isinstance(query, str):
+        raise InvalidInputError(f"query must be a string, got {type(query).__name__}")
+    if not query.strip():
+        raise InvalidInputError("query must not be empty")
+    check_text("query", query)
+
+
+def check_document(name: str, document: object) -> None:
+    if not isinstance(document, str):
+        raise InvalidInputError(f"{name} must be a string, got {type(document).__name__}")
+    check_text(name, document)
+
+
+def document_scores(
+    prompts: Sequence[Prompt], scores: Sequence[float], documents: int, options: RankOptions
 ) -> list[DocumentScore]:
     """One score per document from its prompts' scores: a chunked document scores the
     max over its chunks (or the mean of its best two) and names its best chunk."""
@@ -127,7 +108,7 @@ def score_documents(
     for scored in by_document:
         ranked = sorted(scored, key=lambda item: -item[0])
         best_score, best = ranked[0]
-        if aggregate == "top2-mean" and len(ranked) > 1:
+        if options.chunk_aggregate == "top2-mean" and len(ranked) > 1:
             best_score = (ranked[0][0] + ranked[1][0]) / 2
         results.append(DocumentScore(
             score=best_score,

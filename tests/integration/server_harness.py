@@ -39,12 +39,14 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    backend: ScoringBackend, ui: bool = False, **overrides
+    backend: ScoringBackend, notice: str | None = None, **settings
 ) -> Iterator[RunningServer]:
-    defaults = {"model": "tiny-test", "max_length": 512, "host": "127.0.0.1", "port": free_port()}
-    settings = Settings(**{**defaults, **overrides})
-    app = create_app(settings, backend, ui=ui)
-    with running_app(app, settings.port, ready=app.state.ready.is_set) as running:
+    """``settings`` by their flat names (``max_documents=5``), as ``rerankd serve`` takes."""
+    defaults = {"served_model_name": "tiny-test", "max_length": 512, "host": "127.0.0.1",
+                "port": free_port()}
+    config = Settings.from_mapping({**defaults, **settings})
+    app = create_app(config, backend, notice=notice)
+    with running_app(app, config.server.port, ready=app.state.ready.is_set) as running:
         yield running
 
 
@@ -98,7 +100,7 @@ class GatedBackend:
         self.seen: list[Prompt] = []
         self.batches: list[list[Prompt]] = []
         self.fail_ids = (
-            tuple(inner.tokenizer.encode_text(" " + fail_marker)) if fail_marker else None
+            tuple(inner.tokenizer.text_ids(" " + fail_marker)) if fail_marker else None
         )
 
     def prompt_builder(self, max_length: int):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import cohere
 import pytest
 
-from rerankd.config import read_api_key
+from rerankd.config import Settings
+from rerankd.errors import ConfigError
 from tests.integration.server_harness import running_server
 
 KEY = "s3cret-key-for-tests"
@@ -54,11 +55,22 @@ def test_the_cohere_sdk_sends_its_key(server):
         )
 
 
-def test_key_sources_in_order(tmp_path):
+def key_from(values: dict, environ: dict) -> str | None:
+    return Settings.from_mapping(values, environ).server.resolved().api_key
+
+
+def test_key_sources(tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text("from-file\n")
-    env = {"RERANKD_API_KEY": "from-env"}
-    assert read_api_key("explicit", str(key_file), env) == "explicit"
-    assert read_api_key(None, str(key_file), env) == "from-file"
-    assert read_api_key(None, None, env) == "from-env"
-    assert read_api_key(None, None, {}) is None
+    assert key_from({"api_key": "explicit"}, {"RERANKD_API_KEY": "from-env"}) == "explicit"
+    assert key_from({}, {"RERANKD_API_KEY": "from-env"}) == "from-env"
+    assert key_from({"api_key_file": str(key_file)}, {}) == "from-file"
+    assert key_from({}, {"RERANKD_API_KEY_FILE": str(key_file)}) == "from-file"
+    assert key_from({}, {}) is None
+    # Two keys at once is a mistake to name, not a choice to make silently.
+    with pytest.raises(ConfigError, match="not both"):
+        key_from({"api_key_file": str(key_file)}, {"RERANKD_API_KEY": "from-env"})
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    with pytest.raises(ConfigError, match="is empty"):
+        key_from({"api_key_file": str(empty)}, {})

@@ -11,7 +11,7 @@ from tests.integration.server_harness import free_port
 def test_bench_writes_figures_and_a_chart(tiny_model_dir, tmp_path, capsys):
     code = main([
         "bench", "--model", str(tiny_model_dir), "--queries", "2", "--docs", "3",
-        "--concurrency", "2", "--max-length", "512", "--quantize", "int8",
+        "--concurrency", "2", "--max-length", "512", "--quantize", "int8", "--dtype", "float32",
         "--port", str(free_port()), "--out", str(tmp_path),
     ])
     assert code == 0

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from rerankd.cli import read_documents
+from rerankd.cli.rank import read_documents
 
 
 def run_cli(*args: str, stdin: str = "", offline: bool = True) -> subprocess.CompletedProcess:
@@ -22,7 +22,7 @@ def test_rank_reads_lines_and_json_lines_and_prints_json_lines(tiny_model_dir, r
     documents = ["Beijing is the capital of China.", "Bananas are yellow.", "北京是首都。"]
     stdin = f"{documents[0]}\n{json.dumps({'text': documents[1], 'id': 7})}\n\n{documents[2]}\n"
     result = run_cli(
-        "rank", "--model", str(tiny_model_dir), "--max-length", "512",
+        "rank", "--model", str(tiny_model_dir), "--max-length", "512", "--dtype", "float32",
         "--query", "capital of China", "--top-n", "2", "-", stdin=stdin,
     )
     assert result.returncode == 0, result.stderr

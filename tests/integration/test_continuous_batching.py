@@ -43,7 +43,7 @@ def test_each_request_goes_to_the_engine_whole_and_scores_equal_the_library(rera
 
 def test_a_timeout_or_a_client_that_leaves_cancels_the_engine_request(reranker):
     backend = ContinuousGatedBackend(reranker.backend)
-    with running_server(backend, cache_size=0, request_timeout_s=1) as server:
+    with running_server(backend, cache_size=0, request_timeout=1) as server:
         scheduler = server.app.state.engine.scheduler
         backend.gate.clear()
         with server.client() as http:

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from rerankd.backends import load_backend
-from rerankd.cli import serving_model
+from rerankd.cli.serve import serving_model
 from rerankd.errors import ModelUnavailableError
 from rerankd.loading import DEFAULT_MODEL, EMBEDDED_MODEL_ID
 from tests.integration.server_harness import running_server
@@ -37,7 +37,7 @@ def test_the_fallback_server_names_its_model_everywhere(no_hub):
     source, notice = serving_model(None, "huggingface", None, logging.getLogger("test"))
     backend = load_backend(source)
     with running_server(
-        backend, model=source.model_id, model_notice=notice
+        backend, served_model_name=source.model_id, notice=notice
     ) as server, server.client() as http:
         health = http.get("/health").json()
         assert health["model"] == EMBEDDED_MODEL_ID and DEFAULT_MODEL in health["notice"]

@@ -56,9 +56,12 @@ def cluster(tiny_model_dir, redis_url):
              configure_logging=False)
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
-    settings = Settings(model=str(tiny_model_dir), max_length=512, served_model_name="tiny",
-                        cache_url=redis_url, api_key="ray-key")
-    serve.run(build_application(settings, replicas=2), name=DEPLOYMENT_NAME, route_prefix="/")
+    settings = Settings.from_mapping({
+        "model": str(tiny_model_dir), "dtype": "float32", "max_length": 512,
+        "served_model_name": "tiny", "cache_url": redis_url, "api_key": "ray-key",
+        "replicas": 2,
+    })
+    serve.run(build_application(settings), name=DEPLOYMENT_NAME, route_prefix="/")
     url = f"http://127.0.0.1:{port}"
     wait_until_ready(url)
     yield url

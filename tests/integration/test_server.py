@@ -164,9 +164,12 @@ def test_vllm_score(http, reranker, library_scores):
 
 
 def test_system_routes(http):
-    assert http.get("/health").json() == {"status": "ok", "model": "tiny-test"}
+    assert http.get("/health").json() == {
+        "status": "ok", "model": "tiny-test", "device": "cpu", "dtype": "float32",
+    }
     models = http.get("/v1/models").json()
     assert models["data"][0]["id"] == "tiny-test"
+    assert models["data"][0]["dtype"] == "float32"
     assert http.get("/openapi.json").json()["paths"].keys() >= {
         "/rerank", "/v1/rerank", "/v2/rerank", "/score"
     }

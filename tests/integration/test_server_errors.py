@@ -58,7 +58,7 @@ RERANK_PATHS = ["/rerank", "/v1/rerank", "/v2/rerank"]
         ({"query": 5, "documents": DOCS}, 422, "query"),
         ({"query": "q", "documents": "not a list"}, 422, "documents"),
         ({"query": "q", "documents": [1, 2]}, 422, "documents.0"),
-        ({"query": "q", "documents": DOCS, "top_n": 0}, 422, "top_n"),
+        ({"query": "q", "documents": DOCS, "top_n": -1}, 422, "top_n"),
         ({"query": "q", "documents": DOCS * 3}, 422, "at most 5"),
         ({"query": "q", "documents": ["x" * 30_000]}, 413, "over the limit"),
         ({"query": "q\ud800", "documents": DOCS}, 422, "unpaired surrogate"),
@@ -72,6 +72,14 @@ def test_bad_requests_get_a_readable_4xx(http, path, payload, status, fragment):
     assert reply.status_code == status, reply.text
     assert fragment in message_of(path, reply.json())
     assert "Traceback" not in reply.text
+
+
+@pytest.mark.parametrize("path", RERANK_PATHS)
+def test_top_n_0_means_all_as_in_vllm(http, path):
+    reply = http.post(path, json={"query": "q", "documents": DOCS, "top_n": 0})
+    assert reply.status_code == 200, reply.text
+    results = reply.json() if isinstance(reply.json(), list) else reply.json()["results"]
+    assert sorted(item["index"] for item in results) == list(range(len(DOCS)))
 
 
 @pytest.mark.parametrize("path", [*RERANK_PATHS, "/score"])
@@ -114,18 +122,52 @@ SCHEDULED_BACKENDS = pytest.mark.parametrize(
 @SCHEDULED_BACKENDS
 def test_a_full_queue_answers_503_with_retry_after(reranker, wrapper):
     backend = wrapper(reranker.backend)
-    with running_server(backend, max_queue_pairs=3) as server, server.client() as http:
-        four = ["one", "two", "three", "four"]
-        reply = http.post("/v2/rerank", json={"query": "q", "documents": four})
+    with running_server(backend, max_queue_pairs=3, cache_size=0) as server, \
+            server.client() as http:
+        backend.gate.clear()
+        backend.entered.clear()
+        waiting = [
+            threading.Thread(target=lambda q=q: httpx.post(
+                server.url + "/v2/rerank", json={"query": q, "documents": DOCS}, timeout=60
+            ))
+            for q in ("first", "second")
+        ]
+        waiting[0].start()
+        assert backend.entered.wait(timeout=30)  # the first request holds the model
+        waiting[1].start()
+        scheduler = server.app.state.engine.scheduler
+        wait_until(lambda: scheduler.queue_depth >= 2)
+        reply = http.post("/v2/rerank", json={"query": "third", "documents": DOCS})
         assert reply.status_code == 503
         assert int(reply.headers["retry-after"]) >= 1
         assert "queue is full" in reply.json()["message"]
+        backend.gate.set()
+        for thread in waiting:
+            thread.join(timeout=60)
         assert http.post("/v2/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
+
+
+@SCHEDULED_BACKENDS
+@pytest.mark.parametrize("path", ["/v2/rerank", "/score"])
+def test_a_request_that_can_never_fit_the_queue_is_refused_with_the_limit(
+    reranker, wrapper, path
+):
+    """On an idle server, more prompts than --max-queue-pairs would get 503 forever."""
+    with running_server(wrapper(reranker.backend), max_queue_pairs=3) as server, \
+            server.client() as http:
+        four = ["one", "two", "three", "four"]
+        body = {"query": "q", "documents": four} if path != "/score" else {
+            "text_1": "q", "text_2": four}
+        reply = http.post(path, json=body)
+        assert reply.status_code == 422
+        assert "retry-after" not in reply.headers
+        assert "--max-queue-pairs" in message_of(path, reply.json())
+        assert "3" in message_of(path, reply.json())
 
 
 def test_a_request_over_its_time_limit_gets_504(reranker):
     gated = GatedBackend(reranker.backend)
-    with running_server(gated, request_timeout_s=0.5) as server, server.client() as http:
+    with running_server(gated, request_timeout=0.5) as server, server.client() as http:
         gated.gate.clear()
         reply = http.post("/rerank", json={"query": "slow", "documents": DOCS})
         assert reply.status_code == 504
@@ -165,7 +207,7 @@ def test_a_client_that_disconnects_stops_its_pending_work(reranker):
         holder.join(timeout=60)
         with server.client() as http:
             assert http.post("/rerank", json={"query": "q", "documents": DOCS}).status_code == 200
-        leaver = tuple(gated.tokenizer.encode_text(" a document nobody waits for"))
+        leaver = tuple(gated.tokenizer.text_ids(" a document nobody waits for"))
         assert gated.seen and not any(p.own[: len(leaver)] == leaver for p in gated.seen)
 
 
@@ -199,7 +241,7 @@ class ClosableBackend(GatedBackend):
 @pytest.mark.parametrize("owns_backend", [True, False])
 def test_shutdown_closes_the_backend_only_when_the_app_owns_it(reranker, owns_backend):
     backend = ClosableBackend(reranker.backend)
-    app = create_app(Settings(model="tiny-test", max_length=512), backend,
+    app = create_app(Settings.from_mapping({"max_length": 512}), backend,
                      owns_backend=owns_backend)
     with running_app(app, ready=app.state.ready.is_set) as server, server.client() as http:
         assert http.post("/rerank", json={"query": "q", "documents": DOCS}).status_code == 200

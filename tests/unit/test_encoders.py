@@ -9,8 +9,8 @@ import torch
 
 from rerankd import Reranker
 from rerankd.backends.detect import model_kind
+from rerankd.bench.random_model import build_random_cross_encoder
 from rerankd.loading import EMBEDDED_MODEL_ID, embedded_model, resolve_model
-from rerankd.random_model import build_random_cross_encoder
 from tests.corpus import DOCUMENTS, QUERIES
 
 sentence_transformers = pytest.importorskip("sentence_transformers")
@@ -23,11 +23,11 @@ def cross_encoder_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def embedded():
-    return Reranker("embedded")
+    return Reranker("embedded", dtype="float32")
 
 
 def test_cross_encoder_equals_sentence_transformers(cross_encoder_dir):
-    ours = Reranker(str(cross_encoder_dir))
+    ours = Reranker(str(cross_encoder_dir), dtype="float32")
     assert ours.backend.info.architecture == "BertForSequenceClassification"
     reference = sentence_transformers.CrossEncoder(str(cross_encoder_dir), device="cpu")
     for query, _ in QUERIES:
@@ -43,7 +43,9 @@ def test_two_label_cross_encoder_uses_the_probability_of_label_1(tmp_path):
     pairs = [(QUERIES[0][0], document) for document in DOCUMENTS[:6]]
     logits = torch.tensor(reference.predict(pairs, activation_fn=torch.nn.Identity()))
     expected = torch.softmax(logits, dim=-1)[:, 1].tolist()
-    assert Reranker(str(model_dir)).score(pairs) == pytest.approx(expected, abs=1e-5)
+    assert Reranker(str(model_dir), dtype="float32").score(pairs) == pytest.approx(
+        expected, abs=1e-5
+    )
 
 
 def test_the_backend_comes_from_the_config_not_the_name(cross_encoder_dir, tmp_path):
@@ -79,7 +81,7 @@ def test_encoder_prompts_keep_special_strings_as_text(embedded, cross_encoder_di
     for reranker, template_specials in ((embedded, 4), (Reranker(str(cross_encoder_dir)), 3)):
         tokenizer = reranker.backend.tokenizer
         specials = {tokenizer.token_id("[SEP]"), tokenizer.token_id("[CLS]")}
-        (prompt,) = reranker.template.build("query [SEP]", ["text [SEP] [CLS] more"])
+        (prompt,) = reranker.prompt_builder.build("query [SEP]", ["text [SEP] [CLS] more"])
         assert sum(token in specials for token in prompt.ids) == template_specials
 
 

@@ -44,6 +44,6 @@ def test_an_unsupported_architecture_is_refused_clearly(tiny_model_dir, tmp_path
         Reranker(str(tmp_path))
 
 
-def test_cpu_defaults_to_fp32(reranker):
+def test_an_explicit_float32_is_kept(reranker):
     assert reranker.backend.info.device == "cpu"
     assert reranker.backend.info.dtype == "float32"

@@ -8,11 +8,12 @@ import pytest
 
 from rerankd import Reranker
 from rerankd.errors import InputTooLongError
-from rerankd.prompts import Chunking
+from rerankd.options import RankOptions
 
 MAX_LENGTH = 128
 PARAGRAPHS = [f"Paragraph {i} talks about topic number {i} in some detail." for i in range(80)]
 LONG_DOCUMENT = " ".join(PARAGRAPHS)
+CHUNKED = RankOptions(long_docs="chunk", max_chunks_per_doc=100)
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def short(reranker):
 
 
 def test_chunks_cover_the_document_with_overlap_and_fit(short):
-    prompts = short.template.build("topic 42", [LONG_DOCUMENT, "short"], chunking=Chunking(100))
+    prompts = short.prompt_builder.build("topic 42", [LONG_DOCUMENT, "short"], CHUNKED)
     windows = [p for p in prompts if p.document == 0]
     assert len(windows) > 3 and [p.document for p in prompts].count(1) == 1
     assert all(len(p) <= MAX_LENGTH for p in prompts)
@@ -32,7 +33,7 @@ def test_chunks_cover_the_document_with_overlap_and_fit(short):
 
 
 def test_a_chunked_document_scores_its_best_window(short):
-    prompts = short.template.build("topic 42", [LONG_DOCUMENT], chunking=Chunking(100))
+    prompts = short.prompt_builder.build("topic 42", [LONG_DOCUMENT], CHUNKED)
     window_scores = short.backend.score_prompts(prompts)
     (result,) = short.rank("topic 42", [LONG_DOCUMENT], long_docs="chunk", max_chunks_per_doc=100)
     assert result.relevance_score == pytest.approx(max(window_scores), abs=1e-5)
@@ -62,9 +63,11 @@ def test_max_tokens_per_doc_cuts_and_reports(short):
 
 def test_a_long_query_is_cut_or_refused(short):
     query = "what is " + "very " * 200 + "long"
-    (prompt,) = short.template.build(query, ["document"], max_query_tokens=5)
-    first_five = short.backend.tokenizer.encode_plain(query).offsets[4][1]
-    (expected,) = short.template.build(query[:first_five], ["document"])
+    (prompt,) = short.prompt_builder.build(
+        query, ["document"], RankOptions(max_tokens_per_query=5)
+    )
+    first_five = short.backend.tokenizer.encode(query).offsets[4][1]
+    (expected,) = short.prompt_builder.build(query[:first_five], ["document"])
     assert prompt.shared == expected.shared
     with pytest.raises(InputTooLongError, match="max_tokens_per_query 5"):
         short.rank(query, ["document"], max_tokens_per_query=5, on_overflow="error")
@@ -84,4 +87,4 @@ def test_a_max_length_with_no_room_is_a_clear_error(short):
     embedded = Reranker("embedded")
     for reranker in (short, embedded):
         with pytest.raises(InputTooLongError, match="no room"):
-            reranker.template.build("query", ["document"], max_length=2)
+            reranker.prompt_builder.build("query", ["document"], RankOptions(max_length=2))

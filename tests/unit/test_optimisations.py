@@ -6,7 +6,9 @@ import pytest
 
 from rerankd import Reranker
 from rerankd.backends import load_backend
+from rerankd.config import ModelConfig
 from rerankd.loading import resolve_model
+from rerankd.options import RankOptions
 from tests.corpus import DOCUMENTS, QUERIES
 
 MAX_LENGTH = 256
@@ -14,7 +16,9 @@ MAX_LENGTH = 256
 
 @pytest.fixture(scope="module")
 def plain_backend(tiny_model_dir):
-    return load_backend(resolve_model(str(tiny_model_dir)), reuse_prefix=False)
+    return load_backend(
+        resolve_model(str(tiny_model_dir)), ModelConfig(dtype="float32"), reuse_prefix=False
+    )
 
 
 def test_prefix_reuse_equals_the_plain_path(reranker, plain_backend):
@@ -22,7 +26,9 @@ def test_prefix_reuse_equals_the_plain_path(reranker, plain_backend):
     prompts = [
         prompt
         for query, instruction in QUERIES
-        for prompt in reranker.template.build(query, DOCUMENTS, instruction, max_length=MAX_LENGTH)
+        for prompt in reranker.prompt_builder.build(
+            query, DOCUMENTS, RankOptions(instruction=instruction, max_length=MAX_LENGTH)
+        )
     ]
     # One mixed batch (three prefixes), and small batches that reuse cached prefixes.
     reused = reranker.backend.score_prompts(prompts)
@@ -55,7 +61,9 @@ def test_the_prefix_cache_stays_within_its_token_budget():
 
 
 def test_int8_scores_are_probabilities_that_keep_the_ranking_close(tiny_model_dir, reranker):
-    quantized = Reranker(str(tiny_model_dir), max_length=MAX_LENGTH, quantize="int8")
+    quantized = Reranker(
+        str(tiny_model_dir), max_length=MAX_LENGTH, quantize="int8", dtype="float32"
+    )
     assert quantized.backend.info.dtype == "float32+int8"
     query = QUERIES[0][0]
     fp32 = reranker.score([(query, doc) for doc in DOCUMENTS])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rerankd import Reranker
-from rerankd.reference import OfficialRecipe
+from rerankd.bench.reference import OfficialRecipe
 from tests.corpus import DOCUMENTS, QUERIES
 
 TOLERANCE = 1e-5
@@ -14,7 +14,7 @@ MAX_LENGTH = 256  # small, so the long documents are truncated
 
 @pytest.fixture(scope="module")
 def short_reranker(tiny_model_dir):
-    return Reranker(str(tiny_model_dir), max_length=MAX_LENGTH)
+    return Reranker(str(tiny_model_dir), max_length=MAX_LENGTH, dtype="float32")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_the_tiny_model_spreads_its_scores(official_scores):
 
 
 def test_seq_cls_checkpoint_gives_the_same_scores(short_reranker, tiny_seq_cls_dir):
-    seq_cls = Reranker(str(tiny_seq_cls_dir), max_length=MAX_LENGTH)
+    seq_cls = Reranker(str(tiny_seq_cls_dir), max_length=MAX_LENGTH, dtype="float32")
     assert seq_cls.backend.info.architecture == "Qwen3ForSequenceClassification"
     for query, instruction in QUERIES:
         causal_scores = short_reranker.score([(query, doc) for doc in DOCUMENTS], instruction)

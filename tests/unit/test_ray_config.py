@@ -22,5 +22,5 @@ def test_app_builder_takes_settings_and_scaling_from_args():
 
     app = app_builder({"model": "embedded", "max_length": 256, "autoscale": "1,3"})
     assert isinstance(app, Application)
-    with pytest.raises(ValueError, match="unknown rerankd settings in args: modle"):
+    with pytest.raises(ValueError, match="unknown rerankd settings: modle"):
         app_builder({"modle": "typo"})

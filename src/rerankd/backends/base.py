@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from rerankd.prompts import Prompt, PromptBuilder
-from rerankd.text_tokenizer import TextTokenizer
+from rerankd.prompts import Prompt, PromptBuilder, TextTokenizer
 
 
 @dataclass(frozen=True)

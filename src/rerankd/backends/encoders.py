@@ -11,21 +11,21 @@ import torch
 
 from rerankd.backends.base import ModelInfo
 from rerankd.backends.detect import architecture_of, read_config
-from rerankd.backends.transformers import resolve_device, resolve_dtype
-from rerankd.encoder_templates import CrossEncoderPairs, SeparateTexts
+from rerankd.backends.hardware import dtype_name, resolve_device, resolve_dtype
+from rerankd.config import ModelConfig
+from rerankd.families.encoders import CrossEncoderPairs, SeparateTexts
 from rerankd.loading import ModelSource
-from rerankd.prompts import Prompt
-from rerankd.text_tokenizer import TextTokenizer
+from rerankd.prompts import Prompt, TextTokenizer
 
 LARGEST_SANE_LENGTH = 1_000_000  # tokenizers without a limit report about 1e30
 
 
 class _EncoderBase:
-    def __init__(self, source: ModelSource, device: str | None, dtype: str | None) -> None:
+    def __init__(self, source: ModelSource, config: ModelConfig) -> None:
         from transformers import AutoTokenizer
 
-        self.device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype, self.device)
+        self.device = resolve_device(config.device)
+        self.dtype = resolve_dtype(config.dtype, self.device)
         self.config = read_config(source)
         hf_tokenizer = AutoTokenizer.from_pretrained(source.path)
         self.tokenizer = TextTokenizer.from_hf(hf_tokenizer)
@@ -37,7 +37,7 @@ class _EncoderBase:
         self.info = ModelInfo(
             model_id=source.model_id, revision=source.revision,
             architecture=architecture_of(self.config), device=str(self.device),
-            dtype=str(self.dtype).removeprefix("torch."),
+            dtype=dtype_name(self.dtype),
         )
 
     def _padded(
@@ -56,12 +56,10 @@ class CrossEncoderBackend(_EncoderBase):
     """A sequence classifier over (query, document) pairs: sigmoid of the single logit,
     or the softmax probability of label 1 when there are two labels."""
 
-    def __init__(
-        self, source: ModelSource, *, device: str | None = None, dtype: str | None = None
-    ) -> None:
+    def __init__(self, source: ModelSource, config: ModelConfig) -> None:
         from transformers import AutoModelForSequenceClassification
 
-        super().__init__(source, device, dtype)
+        super().__init__(source, config)
         self.model = AutoModelForSequenceClassification.from_pretrained(
             source.path, dtype=self.dtype
         ).to(self.device).eval()
@@ -96,12 +94,10 @@ class BiEncoderBackend(_EncoderBase):
     cosine similarity to [0, 1] as (cos + 1) / 2: 1 is the same direction, 0.5 unrelated.
     """
 
-    def __init__(
-        self, source: ModelSource, *, device: str | None = None, dtype: str | None = None
-    ) -> None:
+    def __init__(self, source: ModelSource, config: ModelConfig) -> None:
         from transformers import AutoModel
 
-        super().__init__(source, device, dtype)
+        super().__init__(source, config)
         self.model = AutoModel.from_pretrained(source.path, dtype=self.dtype).to(
             self.device
         ).eval()

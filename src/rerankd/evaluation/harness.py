@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,9 @@ from rerankd.errors import RerankdError
 from rerankd.evaluation.beir import Dataset, Run, read_run, top_k, write_run
 from rerankd.evaluation.metrics import evaluate, mean_metrics
 from rerankd.evaluation.retrieval import bm25_run
+from rerankd.evaluation.scorers import Scorer
+from rerankd.extras import pyplot
 
-# Scores for one query's candidate documents, in their order.
-Scorer = Callable[[str, Sequence[str]], list[float]]
 CHECKPOINT = "reranked.partial.jsonl"
 
 
@@ -122,10 +121,7 @@ def _guard_resume(out: Path, config: EvalConfig, restart: bool) -> None:
 
 
 def plot_gains(report: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot("the per-query gain plot")
 
     gains = sorted(
         values["reranked"].get("nDCG@10", 0.0) - values["first_stage"].get("nDCG@10", 0.0)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import statistics
 
 from rerankd.evaluation.beir import Qrels, Run, top_k
+from rerankd.extras import require
 
 
 def evaluate(qrels: Qrels, run: Run, recall_at: int) -> dict[str, dict[str, float]]:
     """Per query: {"nDCG@10", "MRR@10", f"Recall@{recall_at}", "MAP"}."""
-    import pytrec_eval
+    pytrec_eval = require("pytrec_eval", "rerankd eval")
 
     judged = {qid: docs for qid, docs in qrels.items() if qid in run}
     measures = {"ndcg_cut.10", "map", f"recall.{recall_at}"}

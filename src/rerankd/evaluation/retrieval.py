@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from rerankd.evaluation.beir import Dataset, Run
+from rerankd.extras import require
 
 
 def bm25_run(dataset: Dataset, k: int) -> Run:
     """The top ``k`` documents of every judged query by BM25 (English stop words)."""
-    import bm25s
+    bm25s = require("bm25s", "BM25 first-stage retrieval")
 
     doc_ids = list(dataset.corpus)
     retriever = bm25s.BM25()

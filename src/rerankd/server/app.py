@@ -27,28 +27,37 @@ logger = logging.getLogger("rerankd.server")
 
 
 def create_app(
-    settings: Settings, backend: ScoringBackend, *, warm_up: bool = True, ui: bool = False,
-    owns_backend: bool = False,
+    settings: Settings, backend: ScoringBackend, *, notice: str | None = None,
+    warm_up: bool = True, owns_backend: bool = False,
 ) -> FastAPI:
-    """The rerank API over ``backend`` (and the web UI at /ui). /health turns ready after
-    the warm-up batch. ``owns_backend``: close it when the app shuts down (an engine with
-    processes of its own, like vLLM, stops them); uvicorn re-raises SIGTERM after the
-    shutdown, so code after ``uvicorn.run`` never runs."""
+    """The rerank API over ``backend`` (and the web UI at /ui with ``settings.server.ui``).
+
+    The app starts serving once the warm-up batch has run; a backend that fails it stops
+    the app's startup. ``notice`` is shown in /health and the UI (the embedded fallback).
+    ``owns_backend``: close it when the app shuts down (an engine with processes of its
+    own, like vLLM, stops them); uvicorn re-raises SIGTERM after the shutdown, so code
+    after ``uvicorn.run`` never runs.
+    """
+    server = settings.server
     metrics = Metrics()
-    engine = RerankEngine(backend, settings, observer=metrics)
+    engine = RerankEngine(backend, settings.engine, observer=metrics)
     metrics.track_queue(lambda: engine.scheduler.queue_depth)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        warming = asyncio.create_task(_start(app, engine, warm_up))
+        try:
+            await engine.start(warm_up=warm_up)
+        except Exception as error:
+            logger.error("the model failed its warm-up, so the server stops: %s", error)
+            await _close(engine, backend, owns_backend)
+            raise
+        app.state.ready.set()
+        info = backend.info
+        logger.info("ready: %s (%s %s)", app.state.model_name, info.device, info.dtype)
         try:
             yield
         finally:
-            warming.cancel()
-            await engine.stop()
-            close = getattr(backend, "close", None)
-            if owns_backend and close is not None:
-                await asyncio.to_thread(close)
+            await _close(engine, backend, owns_backend)
 
     app = FastAPI(
         title="rerankd",
@@ -60,6 +69,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.metrics = metrics
+    app.state.model_name = settings.served_model_name
+    app.state.notice = notice
     app.state.ready = asyncio.Event()
     app.state.started_at = time.time()
     install_error_handlers(app)
@@ -70,32 +81,30 @@ def create_app(
     # Metrics are labelled by route, never by arbitrary paths (bounded cardinality).
     known_paths = {getattr(route, "path", "") for router in routers for route in router.routes}
     public_prefixes: tuple[str, ...] = ()
-    if ui:
+    if server.ui:
         from rerankd.ui.app import UI_PATH, mount_ui
         from rerankd.ui.clients import EngineClient
 
-        app = mount_ui(app, EngineClient(engine), settings.api_key)
+        app = mount_ui(app, EngineClient(engine, settings.served_model_name, notice),
+                       server.api_key)
         public_prefixes = (UI_PATH,)  # guarded by the page's own login (see mount_ui)
 
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    if settings.api_key:
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=server.max_body_bytes)
+    if server.api_key:
         app.add_middleware(
-            ApiKeyMiddleware, api_key=settings.api_key, public_prefixes=public_prefixes
+            ApiKeyMiddleware, api_key=server.api_key, public_prefixes=public_prefixes
         )
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics,
         route_of=lambda path: path if path in known_paths else (
-            "/ui" if ui and path.startswith("/ui") else "other"
+            "/ui" if server.ui and path.startswith("/ui") else "other"
         ),
     )
     return app
 
 
-async def _start(app: FastAPI, engine: RerankEngine, warm_up: bool) -> None:
-    try:
-        await engine.start(warm_up=warm_up)
-    except Exception:
-        logger.exception("the warm-up failed; /health stays not ready")
-        return
-    app.state.ready.set()
-    logger.info("ready: %s on %s", engine.model_name, engine.backend.info.device)
+async def _close(engine: RerankEngine, backend: ScoringBackend, owns_backend: bool) -> None:
+    await engine.stop()
+    close = getattr(backend, "close", None)
+    if owns_backend and close is not None:
+        await asyncio.to_thread(close)

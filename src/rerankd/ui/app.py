@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any
 
 from rerankd.errors import InvalidInputError
+from rerankd.extras import require
+from rerankd.families.qwen3 import DEFAULT_INSTRUCTION
+from rerankd.options import LongDocs, RankOptions
 from rerankd.ranking import RankRequest
-from rerankd.template import DEFAULT_INSTRUCTION
 from rerankd.ui.clients import RankingClient, RankingFailed
 from rerankd.ui.documents import (
     as_lines,
@@ -27,7 +29,7 @@ INSTRUCTION_PRESETS = {
     "Code search / 代码搜索": "Given a code search query, retrieve code snippets that answer it",
     CUSTOM: "",
 }
-LONG_DOCS: dict[str, Literal["truncate", "chunk"] | None] = {
+LONG_DOCS: dict[str, LongDocs | None] = {
     "Server default 服务器默认": None,
     "Cut the tail 截断": "truncate",
     "Chunks, best passage 分块取最佳段落": "chunk",
@@ -50,7 +52,7 @@ def instruction_for(preset: str, custom: str) -> str | None:
 
 def build_ui(client: RankingClient) -> Any:
     """The Blocks app over ``client`` (the engine in process, or a server over HTTP)."""
-    import gradio as gr
+    gr = require("gradio", "the web UI")
 
     async def banner_markdown() -> str:
         banner = await client.banner()
@@ -72,11 +74,12 @@ def build_ui(client: RankingClient) -> Any:
             if (top_n or 0) < 0 or (max_length or 0) < 0:
                 raise RankingFailed("Top N and max length cannot be negative. 不能为负数。")
             request = RankRequest(
-                query=query, documents=documents,
-                instruction=instruction_for(preset, custom),
-                top_n=int(top_n) if top_n else None,
-                max_length=int(max_length) if max_length else None,
-                long_docs=LONG_DOCS[long_docs],
+                query=query, documents=documents, top_n=int(top_n) if top_n else None,
+                options=RankOptions(
+                    instruction=instruction_for(preset, custom),
+                    max_length=int(max_length) if max_length else None,
+                    long_docs=LONG_DOCS[long_docs],
+                ),
             )
             ranking = await client.rank(request)
         except RankingFailed as failure:
@@ -175,7 +178,7 @@ UI_PATH = "/ui"
 def mount_ui(app: Any, client: RankingClient, api_key: str | None, path: str = UI_PATH) -> Any:
     """Serve the page at ``path`` of the API app. With an API key, the page asks for it
     at a login form (user "rerankd"), since a browser cannot send a Bearer header."""
-    import gradio as gr
+    gr = require("gradio", "the web UI")
 
     auth = ("rerankd", api_key) if api_key else None
     return gr.mount_gradio_app(

@@ -40,8 +40,10 @@ class RankingClient(Protocol):
 class EngineClient:
     """The engine of the server this UI is mounted in."""
 
-    def __init__(self, engine: RerankEngine) -> None:
+    def __init__(self, engine: RerankEngine, model_name: str, notice: str | None) -> None:
         self.engine = engine
+        self.model_name = model_name
+        self.notice = notice
 
     async def rank(self, request: RankRequest) -> UIRanking:
         started = time.perf_counter()
@@ -51,11 +53,11 @@ class EngineClient:
             raise RankingFailed(str(error)) from None
         return UIRanking(
             ranking.results, ranking.prompt_tokens, time.perf_counter() - started,
-            self.engine.model_name,
+            self.model_name,
         )
 
     async def banner(self) -> ModelBanner:
-        return ModelBanner(self.engine.model_name, self.engine.settings.model_notice)
+        return ModelBanner(self.model_name, self.notice)
 
 
 class HttpClient:
@@ -69,9 +71,7 @@ class HttpClient:
     async def rank(self, request: RankRequest) -> UIRanking:
         body: dict[str, Any] = {
             "query": request.query, "documents": list(request.documents),
-            "top_n": request.top_n, "instruction": request.instruction,
-            "max_length": request.max_length, "long_docs": request.long_docs,
-            "return_documents": True,
+            "top_n": request.top_n, "return_documents": True, **request.options.given(),
         }
         started = time.perf_counter()
         reply = await self._post("/v2/rerank", body)

@@ -5,8 +5,15 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from rerankd.errors import InvalidInputError
-from rerankd.ranking import RankRequest
-from rerankd.server.protocol.common import Passage, PositiveInt, RerankdOptions
+from rerankd.ranking import Ranking, RankRequest
+from rerankd.server.protocol.common import (
+    Passage,
+    RerankdOptions,
+    TopN,
+    passage_of,
+    rank_options,
+    truncation_warning,
+)
 
 
 class DocumentObject(BaseModel):
@@ -21,11 +28,10 @@ class CohereRerankRequest(RerankdOptions):
     model: str | None = Field(default=None, description="Accepted and ignored.")
     query: str
     documents: list[str | DocumentObject] = Field(min_length=1)
-    top_n: PositiveInt | None = None
+    top_n: TopN | None = None
     return_documents: bool | None = Field(
         default=None, description="Default: true on /v1 (Jina), false on /v2 (Cohere)."
     )
-    max_tokens_per_doc: PositiveInt | None = None
     rank_fields: list[str] | None = Field(
         default=None, min_length=1,
         description="Cohere v1: score these fields of each document object, as "
@@ -54,8 +60,8 @@ class CohereRerankRequest(RerankdOptions):
 
     def to_rank_request(self) -> RankRequest:
         return RankRequest(
-            query=self.query, documents=self.texts(), top_n=self.top_n,
-            max_tokens_per_doc=self.max_tokens_per_doc, **self.rank_options(),
+            query=self.query, documents=self.texts(), top_n=self.top_n or None,
+            options=rank_options(self),
         )
 
 
@@ -104,3 +110,36 @@ class CohereRerankResponse(BaseModel):
     results: list[CohereResult]
     meta: Meta
     usage: Usage
+
+    @classmethod
+    def from_ranking(
+        cls, ranking: Ranking, body: CohereRerankRequest, *, version: str, request_id: str,
+        model: str, return_documents: bool,
+    ) -> CohereRerankResponse:
+        """``return_documents``: the route's default, unless the request says."""
+        if body.return_documents is not None:
+            return_documents = body.return_documents
+        truncated = ranking.truncated_indices
+        results = []
+        for result in ranking.results:
+            document = None
+            if return_documents:
+                original = body.documents[result.index]
+                document = (
+                    ReturnedDocument(text=original) if isinstance(original, str)
+                    else ReturnedDocument.model_validate(original.model_dump(exclude_unset=True))
+                )
+            results.append(CohereResult(
+                index=result.index, relevance_score=result.relevance_score, document=document,
+                truncated=result.truncated or None, passage=passage_of(result),
+            ))
+        return cls(
+            id=request_id, model=model, results=results,
+            meta=Meta(
+                api_version=ApiVersion(version=version),
+                billed_units=BilledUnits(search_units=1),
+                tokens=Tokens(input_tokens=ranking.prompt_tokens),
+                warnings=[truncation_warning(truncated)] if truncated else None,
+            ),
+            usage=Usage(total_tokens=ranking.prompt_tokens),
+        )

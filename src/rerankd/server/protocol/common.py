@@ -1,16 +1,19 @@
-"""Fields shared by the dialects, including rerankd's extensions."""
+"""Fields shared by the dialects: rerankd's ranking options, passages, truncation notes."""
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from dataclasses import fields
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from rerankd.options import OPTION_NAMES, OPTION_TYPES, RankOptions
 from rerankd.ranking import RankResult
 
 PositiveInt = Annotated[int, Field(ge=1)]
-OverflowPolicy = Literal["truncate", "error"]
+# top_n: 0 means "all", as vLLM reads it.
+TopN = Annotated[int, Field(ge=0, description="How many results to return (0 or absent: all).")]
 
 
 class RequestModel(BaseModel):
@@ -19,47 +22,35 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class RerankdOptions(RequestModel):
-    """Extensions every rerank dialect accepts."""
+def _option_fields() -> dict[str, Any]:
+    """RankOptions as request fields, with their types and descriptions."""
+    declared = {}
+    for item in fields(RankOptions):
+        kind = OPTION_TYPES[item.name]
+        annotation: Any = Literal[kind] if isinstance(kind, tuple) else kind
+        declared[item.name] = (
+            annotation | None, Field(default=None, description=item.metadata["description"]),
+        )
+    return declared
 
-    max_tokens_per_query: PositiveInt | None = Field(
-        default=None, description="Cap on the query's tokens (cut, or 422 with on_overflow=error)."
-    )
-    long_docs: Literal["truncate", "chunk"] | None = Field(
-        default=None, description="Over-long documents: cut their tail, or split them into "
-        "overlapping windows scored separately (default: the server's --long-docs).",
-    )
-    max_chunks_per_doc: PositiveInt | None = Field(
-        default=None, description="Chunk over-long documents into at most this many windows."
-    )
-    chunk_aggregate: Literal["max", "top2-mean"] | None = Field(
-        default=None, description="A chunked document's score: its best window, or the mean "
-        "of its best two.",
-    )
 
-    instruction: str | None = Field(
-        default=None, description="Task instruction (English), e.g. 'Given a code search query, "
-        "retrieve code that answers it'. Default: the model card's web-search instruction.",
-    )
-    max_length: PositiveInt | None = Field(
-        default=None,
-        description="Cap on each prompt's length in tokens (at most the server's).",
-    )
-    on_overflow: OverflowPolicy = Field(
-        default="truncate",
-        description="What to do with a document over its token budget: cut its tail, or "
-        "refuse the request with a 422.",
+if TYPE_CHECKING:
+
+    class RerankdOptions(RequestModel):
+        """The ranking options every dialect accepts (fields from RankOptions)."""
+
+else:
+    RerankdOptions = create_model(
+        "RerankdOptions", __base__=RequestModel, __doc__="The ranking options every dialect "
+        "accepts (fields from RankOptions).", **_option_fields(),
     )
 
 
-    def rank_options(self) -> dict[str, Any]:
-        """The RankRequest fields these options set."""
-        return {
-            "instruction": self.instruction, "max_length": self.max_length,
-            "max_tokens_per_query": self.max_tokens_per_query, "on_overflow": self.on_overflow,
-            "long_docs": self.long_docs, "max_chunks_per_doc": self.max_chunks_per_doc,
-            "chunk_aggregate": self.chunk_aggregate,
-        }
+def rank_options(body: BaseModel, **overrides: Any) -> RankOptions:
+    """The RankOptions a request body sets (each dialect's own spellings as overrides)."""
+    values = {name: getattr(body, name) for name in OPTION_NAMES}
+    values.update({name: value for name, value in overrides.items() if value is not None})
+    return RankOptions(**values)
 
 
 class Passage(BaseModel):
@@ -73,14 +64,14 @@ def passage_of(result: RankResult) -> Passage | None:
     return Passage(start=result.passage[0], end=result.passage[1]) if result.passage else None
 
 
+TRUNCATED_HEADER = "x-rerankd-truncated-documents"
+
+
 def truncation_headers(indices: list[int]) -> dict[str, str]:
     """Response header naming the documents whose text was not all scored."""
     if not indices:
         return {}
     return {TRUNCATED_HEADER: ",".join(map(str, indices))}
-
-
-TRUNCATED_HEADER = "x-rerankd-truncated-documents"
 
 
 def truncation_warning(indices: list[int]) -> str:

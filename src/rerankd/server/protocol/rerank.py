@@ -6,8 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from rerankd.ranking import RankRequest
-from rerankd.server.protocol.common import Passage, PositiveInt, RerankdOptions
+from rerankd.ranking import Ranking, RankRequest
+from rerankd.server.protocol.common import (
+    Passage,
+    RerankdOptions,
+    TopN,
+    logit,
+    passage_of,
+    rank_options,
+)
 
 
 class RerankRequest(RerankdOptions):
@@ -16,9 +23,8 @@ class RerankRequest(RerankdOptions):
         default=None, min_length=1, description="Seed contract: documents."
     )
     texts: list[str] | None = Field(default=None, min_length=1, description="TEI: documents.")
-    top_n: PositiveInt | None = None
+    top_n: TopN | None = None
     model: str | None = Field(default=None, description="Accepted and ignored.")
-    max_tokens_per_doc: PositiveInt | None = None
     # TEI options
     raw_scores: bool = False
     return_text: bool = False
@@ -41,12 +47,9 @@ class RerankRequest(RerankdOptions):
 
     def to_rank_request(self) -> RankRequest:
         documents = self.texts if self.texts is not None else self.documents
-        options = self.rank_options()
-        if self.truncate is False:
-            options["on_overflow"] = "error"
         return RankRequest(
-            query=self.query, documents=documents or [], top_n=self.top_n,
-            max_tokens_per_doc=self.max_tokens_per_doc, **options,
+            query=self.query, documents=documents or [], top_n=self.top_n or None,
+            options=rank_options(self, on_overflow="error" if self.truncate is False else None),
         )
 
 
@@ -67,6 +70,21 @@ class RerankResponse(BaseModel):
     results: list[RerankResult]
     usage: Usage
 
+    @classmethod
+    def from_ranking(cls, ranking: Ranking, model: str) -> RerankResponse:
+        return cls(
+            model=model,
+            results=[
+                RerankResult(
+                    index=result.index, relevance_score=result.relevance_score,
+                    document=result.document, truncated=result.truncated or None,
+                    passage=passage_of(result),
+                )
+                for result in ranking.results
+            ],
+            usage=Usage(total_tokens=ranking.prompt_tokens),
+        )
+
 
 class TEIRank(BaseModel):
     index: int
@@ -74,3 +92,15 @@ class TEIRank(BaseModel):
     text: str | None = None
     truncated: bool | None = None
     passage: Passage | None = None
+
+    @classmethod
+    def from_ranking(cls, ranking: Ranking, body: RerankRequest) -> list[TEIRank]:
+        return [
+            cls(
+                index=result.index,
+                score=logit(result.relevance_score) if body.raw_scores else result.relevance_score,
+                text=result.document if body.return_text else None,
+                truncated=result.truncated or None, passage=passage_of(result),
+            )
+            for result in ranking.results
+        ]

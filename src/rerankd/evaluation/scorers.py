@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from rerankd.reranker import Reranker
+from rerankd.errors import RerankdError
 
+if TYPE_CHECKING:
+    from rerankd.reranker import Reranker
+
+# Scores for one query's candidate documents, in their order.
 Scorer = Callable[[str, Sequence[str]], list[float]]
 
 
 def library_scorer(reranker: Reranker) -> Scorer:
     def score(query: str, documents: Sequence[str]) -> list[float]:
-        by_index = {r.index: r.relevance_score for r in reranker.rank(query, documents)}
-        return [by_index[index] for index in range(len(documents))]
+        return reranker.score([(query, document) for document in documents])
 
     return score
 
@@ -33,8 +37,6 @@ def server_scorer(url: str, api_key: str | None = None, timeout_s: float = 3600)
             local.client = httpx.Client(base_url=url, timeout=timeout_s, headers=headers)
         reply = local.client.post("/rerank", json={"query": query, "documents": list(documents)})
         if reply.status_code != 200:
-            from rerankd.errors import RerankdError
-
             raise RerankdError(f"{url}/rerank answered {reply.status_code}: {reply.text[:300]}")
         by_index = {item["index"]: item["relevance_score"] for item in reply.json()["results"]}
         return [by_index[index] for index in range(len(documents))]

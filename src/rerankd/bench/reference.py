@@ -16,9 +16,17 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 
 class OfficialRecipe:
-    def __init__(self, model_dir: str, max_length: int = 8192) -> None:
+    """``dtype``: the model card loads float32 (bfloat16 for the precision comparisons).
+    ``split_special_tokens``: read special tokens in user text as text (transformers'
+    option, off in the model card), for comparing prompts that contain them."""
+
+    def __init__(
+        self, model_dir: str, max_length: int = 8192, *, dtype: torch.dtype = torch.float32,
+        split_special_tokens: bool = False,
+    ) -> None:
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+        self.split_special_tokens = split_special_tokens
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval()
         self.token_false_id = self.tokenizer.convert_tokens_to_ids("no")
         self.token_true_id = self.tokenizer.convert_tokens_to_ids("yes")
         self.max_length = max_length
@@ -43,6 +51,7 @@ class OfficialRecipe:
         inputs = self.tokenizer(
             pairs, padding=False, truncation="longest_first", return_attention_mask=False,
             max_length=self.max_length - len(self.prefix_tokens) - len(self.suffix_tokens),
+            split_special_tokens=self.split_special_tokens,
         )
         for i, ele in enumerate(inputs["input_ids"]):
             inputs["input_ids"][i] = self.prefix_tokens + ele + self.suffix_tokens

@@ -1,0 +1,5 @@
+import sys
+
+from rerankd.cli import main
+
+sys.exit(main())
