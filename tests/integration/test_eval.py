@@ -11,7 +11,7 @@ from rerankd.errors import RerankdError
 from rerankd.evaluation.beir import load_dataset, read_run, write_run
 from rerankd.evaluation.harness import EvalConfig, run_eval
 from rerankd.evaluation.metrics import evaluate, mean_metrics
-from rerankd.scorers import library_scorer, server_scorer
+from rerankd.evaluation.scorers import library_scorer, server_scorer
 from tests.beir_pydocs import JUDGED_QUERIES, write_dataset
 from tests.integration.server_harness import running_server
 
@@ -71,6 +71,16 @@ def test_a_run_reranks_writes_outputs_and_resumes(pydocs, reranker, tmp_path):
     (tmp_path / "reranked.partial.jsonl").write_text('{"qid": "q0", "scores": {}}\n')
     with pytest.raises(RerankdError, match="other settings"):
         run_eval(other, scorer, tmp_path, progress=False)
+
+
+def test_a_finished_run_does_not_block_a_run_with_other_settings(pydocs, reranker, tmp_path):
+    scorer = library_scorer(reranker)
+    first = EvalConfig(data=str(pydocs), first_stage="bm25", top_k=5, reranker="tiny")
+    run_eval(first, scorer, tmp_path, progress=False)
+    other = EvalConfig(data=str(pydocs), first_stage="bm25", top_k=3, reranker="tiny")
+    report = run_eval(other, scorer, tmp_path, progress=False)
+    assert report["config"]["top_k"] == 3
+    assert all(len(docs) == 3 for docs in read_run(tmp_path / "reranked.trec").values())
 
 
 def test_a_run_file_can_be_the_first_stage(pydocs, reranker, tmp_path):

@@ -94,6 +94,9 @@ def run_eval(
     }
     (out / "metrics.json").write_text(json.dumps(report, indent=2))
     plot_gains(report, out / "per_query_gain.png")
+    # The run is whole in reranked.trec now: nothing is left to resume, and a next run
+    # into the same folder, with any settings, starts afresh.
+    (out / CHECKPOINT).unlink(missing_ok=True)
     return report
 
 

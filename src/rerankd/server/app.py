@@ -21,7 +21,7 @@ from rerankd.server.middleware import (
     BodyLimitMiddleware,
     RequestContextMiddleware,
 )
-from rerankd.server.routes import cohere, rerank, score, system
+from rerankd.server.routes import rerank, score, system
 
 logger = logging.getLogger("rerankd.server")
 
@@ -74,7 +74,7 @@ def create_app(
     app.state.ready = asyncio.Event()
     app.state.started_at = time.time()
     install_error_handlers(app)
-    routers = [module.router for module in (rerank, cohere, score, system)]
+    routers = [module.router for module in (rerank, score, system)]
     for router in routers:
         app.include_router(router)
 

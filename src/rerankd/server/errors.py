@@ -1,8 +1,10 @@
 """Domain errors to HTTP errors, in each dialect's error shape: the one place they map.
 
-Clients parse errors the way their server of origin writes them: TEI's
-``{"error", "error_type"}`` on /rerank, Cohere's ``{"message"}`` on /v1 and /v2 rerank,
-OpenAI/vLLM's ``{"error": {"message", "type", "code"}}`` elsewhere. A 500 never carries
+Clients parse errors the way their server of origin writes them. On the rerank paths (and
+the TEI and Xinference paths apps check a model with) one body serves them all: TEI's
+``error``/``error_type`` (Haystack), Cohere's ``message``, and the ``detail`` that Jina
+clients (LangChain, LlamaIndex) and xinference-client read. Elsewhere (/score, /v1/models)
+it is OpenAI/vLLM's ``{"error": {"message", "type", "code"}}``. A 500 never carries
 internal text.
 """
 
@@ -61,20 +63,20 @@ STATUS_BY_ERROR: list[tuple[type[RerankdError], int, str]] = [
 ]
 
 
-def dialect_of(path: str) -> str:
-    if path.rstrip("/") == "/rerank":
-        return "tei"
-    if path.rstrip("/") in ("/v1/rerank", "/v2/rerank"):
-        return "cohere"
-    return "openai"
+# Paths whose clients read the rerank error body: every .../rerank path, and these.
+RERANK_ERROR_PATHS = ("/info", "/v1/info", "/v1/models/", "/v1/cluster/auth",
+                      "/v1/v1/models/", "/v1/v1/cluster/auth")
+
+
+def speaks_rerank_errors(path: str) -> bool:
+    path = path.rstrip("/")
+    return path.endswith("/rerank") or path.startswith(RERANK_ERROR_PATHS)
 
 
 def error_body(path: str, status: int, message: str, error_type: str) -> dict[str, Any]:
-    dialect = dialect_of(path)
-    if dialect == "tei":
-        return {"error": message, "error_type": error_type}
-    if dialect == "cohere":
-        return {"message": message}
+    if speaks_rerank_errors(path):
+        return {"error": message, "error_type": error_type, "message": message,
+                "detail": message}
     return {"error": {"message": message, "type": error_type, "param": None, "code": status}}
 
 

@@ -19,7 +19,8 @@ from rerankd.server.errors import PayloadTooLargeError, error_response
 from rerankd.server.metrics import Metrics
 
 access_logger = logging.getLogger("rerankd.access")
-PUBLIC_PATHS = frozenset({"/health"})
+# Open without a key: readiness, where the root leads, and whether a key is needed.
+PUBLIC_PATHS = frozenset({"/", "/health", "/v1/cluster/auth", "/v1/v1/cluster/auth"})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

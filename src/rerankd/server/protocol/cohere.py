@@ -1,68 +1,13 @@
-"""POST /v1/rerank and /v2/rerank: Cohere v1/v2, and Jina (which shares /v1/rerank)."""
+"""The Cohere v1/v2 and Jina answer: Cohere's fields (id, results, meta) and Jina's
+(model, usage) in one reply, which either's clients parse."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from rerankd.errors import InvalidInputError
-from rerankd.ranking import Ranking, RankRequest
-from rerankd.server.protocol.common import (
-    Passage,
-    RerankdOptions,
-    TopN,
-    passage_of,
-    rank_options,
-    truncation_warning,
-)
-
-
-class DocumentObject(BaseModel):
-    """A document as an object: ``text`` (or the ``rank_fields``) is scored, and every
-    field comes back untouched."""
-
-    model_config = ConfigDict(extra="allow")
-    text: str = ""
-
-
-class CohereRerankRequest(RerankdOptions):
-    model: str | None = Field(default=None, description="Accepted and ignored.")
-    query: str
-    documents: list[str | DocumentObject] = Field(min_length=1)
-    top_n: TopN | None = None
-    return_documents: bool | None = Field(
-        default=None, description="Default: true on /v1 (Jina), false on /v2 (Cohere)."
-    )
-    rank_fields: list[str] | None = Field(
-        default=None, min_length=1,
-        description="Cohere v1: score these fields of each document object, as "
-        "'field: value' lines (e.g. ['title', 'text']).",
-    )
-
-    def texts(self) -> list[str]:
-        return [self._scored_text(index, doc) for index, doc in enumerate(self.documents)]
-
-    def _scored_text(self, index: int, document: str | DocumentObject) -> str:
-        if isinstance(document, str):
-            return document
-        if not self.rank_fields:
-            if "text" not in document.model_fields_set:
-                raise InvalidInputError(
-                    f"documents[{index}] has no \"text\" field (or name rank_fields)"
-                )
-            return document.text
-        fields = document.model_dump()
-        lines = [f"{name}: {fields[name]}" for name in self.rank_fields if name in fields]
-        if not lines:
-            raise InvalidInputError(
-                f"documents[{index}] has none of the rank_fields {self.rank_fields}"
-            )
-        return "\n".join(lines)
-
-    def to_rank_request(self) -> RankRequest:
-        return RankRequest(
-            query=self.query, documents=self.texts(), top_n=self.top_n or None,
-            options=rank_options(self),
-        )
+from rerankd.ranking import Ranking
+from rerankd.server.protocol.common import Passage, passage_of, truncation_warning
+from rerankd.server.protocol.rerank import RerankRequest
 
 
 class ReturnedDocument(BaseModel):
@@ -99,6 +44,7 @@ class Meta(BaseModel):
 
 
 class Usage(BaseModel):
+    prompt_tokens: int
     total_tokens: int
 
 
@@ -113,18 +59,22 @@ class CohereRerankResponse(BaseModel):
 
     @classmethod
     def from_ranking(
-        cls, ranking: Ranking, body: CohereRerankRequest, *, version: str, request_id: str,
-        model: str, return_documents: bool,
+        cls, ranking: Ranking, body: RerankRequest, *, version: str, request_id: str,
+        model: str,
     ) -> CohereRerankResponse:
-        """``return_documents``: the route's default, unless the request says."""
-        if body.return_documents is not None:
-            return_documents = body.return_documents
+        """Documents come back unless return_documents says not (on v2: only if it says so),
+        and then without a ``document`` key at all: some clients test for the key and
+        would read a null."""
+        return_documents = body.return_documents
+        if return_documents is None:
+            return_documents = version != "2"
+        documents = body.documents or []
         truncated = ranking.truncated_indices
         results = []
         for result in ranking.results:
             document = None
             if return_documents:
-                original = body.documents[result.index]
+                original = documents[result.index]
                 document = (
                     ReturnedDocument(text=original) if isinstance(original, str)
                     else ReturnedDocument.model_validate(original.model_dump(exclude_unset=True))
@@ -141,5 +91,5 @@ class CohereRerankResponse(BaseModel):
                 tokens=Tokens(input_tokens=ranking.prompt_tokens),
                 warnings=[truncation_warning(truncated)] if truncated else None,
             ),
-            usage=Usage(total_tokens=ranking.prompt_tokens),
+            usage=Usage(prompt_tokens=ranking.prompt_tokens, total_tokens=ranking.prompt_tokens),
         )
