@@ -216,10 +216,6 @@ class Settings:
         """A copy with some settings changed (flat names)."""
         return Settings.from_mapping({**self.flat(), **values})
 
-    @property
-    def served_model_name(self) -> str:
-        return self.server.served_model_name or self.model.model or DEFAULT_MODEL
-
 
 def schema(config_class: type) -> list[Field[Any]]:
     return list(fields(config_class))

@@ -14,9 +14,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from rerankd.backends import ScoringBackend
-from rerankd.config import Settings
+from rerankd.config import ServerConfig, Settings
 from rerankd.prompts import Prompt
 from rerankd.server import create_app
+from rerankd.server.http import uvicorn_config
 
 START_TIMEOUT_S = 60
 
@@ -46,19 +47,19 @@ def running_server(
                 "port": free_port()}
     config = Settings.from_mapping({**defaults, **settings})
     app = create_app(config, backend, notice=notice)
-    with running_app(app, config.server.port, ready=app.state.ready.is_set) as running:
+    with running_app(app, config.server, ready=app.state.ready.is_set) as running:
         yield running
 
 
 @contextmanager
 def running_app(
-    app: FastAPI, port: int | None = None, ready=lambda: True
+    app: FastAPI, server_config: ServerConfig | None = None, ready=lambda: True
 ) -> Iterator[RunningServer]:
-    """Any ASGI app on a real uvicorn server on loopback, until the block ends."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, timeout_graceful_shutdown=30)
-    server = uvicorn.Server(config)
+    """Any ASGI app on a real uvicorn server on loopback, configured as `rerankd serve`
+    configures it (its timeouts included), until the block ends."""
+    server_config = server_config or ServerConfig(host="127.0.0.1", port=free_port())
+    port = server_config.port
+    server = uvicorn.Server(uvicorn_config(app, server_config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

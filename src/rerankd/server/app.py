@@ -69,7 +69,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.metrics = metrics
-    app.state.model_name = settings.served_model_name
+    app.state.model_name = settings.server.served_model_name or backend.info.model_id
     app.state.notice = notice
     app.state.ready = asyncio.Event()
     app.state.started_at = time.time()
@@ -80,19 +80,21 @@ def create_app(
 
     # Metrics are labelled by route, never by arbitrary paths (bounded cardinality).
     known_paths = {getattr(route, "path", "") for router in routers for route in router.routes}
-    public_prefixes: tuple[str, ...] = ()
+    ui_path = login_path = None
     if server.ui:
-        from rerankd.ui.app import UI_PATH, mount_ui
+        from rerankd.ui.app import LOGIN_PATH, UI_PATH, mount_ui
         from rerankd.ui.clients import EngineClient
 
-        app = mount_ui(app, EngineClient(engine, settings.served_model_name, notice),
+        app = mount_ui(app, EngineClient(engine, app.state.model_name, notice),
                        server.api_key)
-        public_prefixes = (UI_PATH,)  # guarded by the page's own login (see mount_ui)
+        ui_path, login_path = UI_PATH, LOGIN_PATH
 
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=server.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=server.max_body_bytes,
+                       read_timeout=server.read_timeout)
     if server.api_key:
         app.add_middleware(
-            ApiKeyMiddleware, api_key=server.api_key, public_prefixes=public_prefixes
+            ApiKeyMiddleware, api_key=server.api_key, session_prefix=ui_path,
+            login_path=login_path,
         )
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics,

@@ -112,14 +112,29 @@ def describe_validation_error(
             f"the request body must be JSON, sent with Content-Type: application/json "
             f"(got {content_type.split(';')[0]})"
         )
-    problems = []
+    problems: list[str] = []
     for item in error.errors():
         if item.get("type") == "json_invalid":
             return 400, f"the request body is not valid JSON ({item.get('msg', 'parse error')})"
-        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        # A union's branches name themselves in the location ("str", "function-after[…]"):
+        # the field's own path is what a caller can act on.
+        location = ".".join(
+            str(part) for part in item.get("loc", ())
+            if part != "body" and not _is_branch_tag(part)
+        )
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
-        problems.append(f"{location}: {message}" if location else message)
+        if item.get("type") == "string_unicode":
+            message = "contains an unpaired surrogate, not valid text"
+        problem = f"{location}: {message}" if location else message
+        if problem not in problems:
+            problems.append(problem)
     return 422, "; ".join(problems) or "invalid request"
+
+
+def _is_branch_tag(part: object) -> bool:
+    return isinstance(part, str) and (
+        "[" in part or part in ("str", "int", "float", "bool", "list", "dict")
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

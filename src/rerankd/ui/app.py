@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 from typing import Any
 
@@ -44,10 +45,10 @@ EXAMPLE_DOCUMENTS = [
 ]
 
 
-def instruction_for(preset: str, custom: str) -> str | None:
+def instruction_for(preset: str | None, custom: str | None) -> str | None:
     if preset == CUSTOM:
-        return custom.strip() or None
-    return INSTRUCTION_PRESETS.get(preset) or None
+        return (custom or "").strip() or None
+    return INSTRUCTION_PRESETS.get(preset or "") or None
 
 
 def build_ui(client: RankingClient) -> Any:
@@ -62,9 +63,11 @@ def build_ui(client: RankingClient) -> Any:
         return text
 
     async def rank(
-        query: str, documents_text: str, preset: str, custom: str, top_n: float | None,
-        max_length: float | None, long_docs: str,
+        query: str | None, documents_text: str | None, preset: str | None,
+        custom: str | None, top_n: float | None, max_length: float | None,
+        long_docs: str | None,
     ) -> tuple[str, str, str, Any, Any]:
+        """Also the page's API (/gradio_api/call/v2/rank): any argument may be missing."""
         documents = documents_from_text(documents_text or "")
         try:
             if not (query or "").strip():
@@ -73,17 +76,19 @@ def build_ui(client: RankingClient) -> Any:
                 raise RankingFailed("Enter at least one document, one per line. 请输入文档。")
             if (top_n or 0) < 0 or (max_length or 0) < 0:
                 raise RankingFailed("Top N and max length cannot be negative. 不能为负数。")
+            if long_docs is not None and long_docs not in LONG_DOCS:
+                raise RankingFailed(f"Long documents: choose one of {', '.join(LONG_DOCS)}.")
             request = RankRequest(
-                query=query, documents=documents, top_n=int(top_n) if top_n else None,
+                query=query or "", documents=documents, top_n=int(top_n) if top_n else None,
                 options=RankOptions(
                     instruction=instruction_for(preset, custom),
                     max_length=int(max_length) if max_length else None,
-                    long_docs=LONG_DOCS[long_docs],
+                    long_docs=LONG_DOCS.get(long_docs or ""),
                 ),
             )
             ranking = await client.rank(request)
         except RankingFailed as failure:
-            error = f"<div class='rerankd-error'>{failure}</div>"
+            error = f"<div class='rerankd-error'>{html.escape(str(failure))}</div>"
             return "", "", error, None, None
         json_path, csv_path = write_downloads(ranking.results)
         stats = (
@@ -107,7 +112,7 @@ def build_ui(client: RankingClient) -> Any:
                 dropdown = gr.update(visible=False)
         except (InvalidInputError, OSError, UnicodeDecodeError) as error:
             return gr.update(), gr.update(visible=False), (
-                f"<div class='rerankd-error'>Cannot read the file: {error}</div>"
+                f"<div class='rerankd-error'>Cannot read the file: {html.escape(str(error))}</div>"
             )
         return as_lines(documents), dropdown, ""
 
@@ -117,7 +122,7 @@ def build_ui(client: RankingClient) -> Any:
         try:
             return as_lines(read_upload(path, column)), ""
         except InvalidInputError as error:
-            return gr.update(), f"<div class='rerankd-error'>{error}</div>"
+            return gr.update(), f"<div class='rerankd-error'>{html.escape(str(error))}</div>"
 
     with gr.Blocks(title="rerankd") as page:
         gr.Markdown("# rerankd · Reranker 重排序")
@@ -143,7 +148,7 @@ def build_ui(client: RankingClient) -> Any:
                         value=next(iter(INSTRUCTION_PRESETS)),
                     )
                     custom = gr.Textbox(label="Custom instruction 自定义指令 (English)",
-                                        placeholder="Given a ..., retrieve ...")
+                                        value="", placeholder="Given a ..., retrieve ...")
                 with gr.Row():
                     top_n = gr.Number(label="Top N 返回数量 (0 = all)", value=0, precision=0,
                                       elem_id="top-n")
@@ -173,18 +178,20 @@ def build_ui(client: RankingClient) -> Any:
 
 
 UI_PATH = "/ui"
+LOGIN_PATH = UI_PATH + "/login"
 
 
 def mount_ui(app: Any, client: RankingClient, api_key: str | None, path: str = UI_PATH) -> Any:
-    """Serve the page at ``path`` of the API app. With an API key, the page asks for it
-    at a login form (user "rerankd"), since a browser cannot send a Bearer header."""
+    """Serve the page at ``path`` of the API app. With an API key, the page is behind a
+    login form of rerankd's own (see login.py), checked before Gradio sees a request."""
     gr = require("gradio", "the web UI")
 
-    auth = ("rerankd", api_key) if api_key else None
+    if api_key:
+        from rerankd.ui.login import login_router
+
+        app.include_router(login_router(api_key, path))
     return gr.mount_gradio_app(
-        app, build_ui(client), path=path, auth=auth, css=TABLE_CSS,
-        auth_message="Log in as user 'rerankd' with the server's API key." if api_key else None,
-        footer_links=[], ssr_mode=False,
+        app, build_ui(client), path=path, css=TABLE_CSS, footer_links=[], ssr_mode=False,
     )
 
 
