@@ -74,7 +74,7 @@ async def cluster_auth(request: Request) -> dict[str, bool]:
 for prefix in XINFERENCE_PREFIXES:
     primary = prefix == "/v1"
     router.add_api_route(
-        f"{prefix}/models/{{model_uid}}", one_model, methods=["GET"],
+        f"{prefix}/models/{{model_uid:path}}", one_model, methods=["GET"],
         include_in_schema=primary, summary="The served model (Xinference: model_type rerank)",
     )
     router.add_api_route(
