@@ -180,7 +180,8 @@ class BatchScheduler:
                 scores = await loop.run_in_executor(self._executor, self._score_batch, prompts)
             except Exception as exc:
                 logger.exception("a batch of %d prompts failed", len(batch))
-                error = BackendError(f"the model failed on this batch ({type(exc).__name__})")
+                # Clients see a generic 500 (server/errors.py); logs and the warm-up see why.
+                error = BackendError(f"the model failed on a batch: {type(exc).__name__}: {exc}")
                 for work in batch:
                     if not work.future.done():
                         work.future.set_exception(error)
@@ -263,7 +264,9 @@ class DirectScheduler:
             raise
         except Exception as exc:
             logger.exception("scoring %d prompts failed", len(prompts))
-            raise BackendError(f"the model failed on this request ({type(exc).__name__})") from exc
+            raise BackendError(
+                f"the model failed on a request: {type(exc).__name__}: {exc}"
+            ) from exc
         finally:
             self._in_flight -= len(prompts)
         if self._on_batch is not None:

@@ -257,3 +257,27 @@ def wait_until(condition, timeout_s: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.01)
+
+
+class BrokenBackend(GatedBackend):
+    """A backend that loads but cannot score (say its weights are corrupt)."""
+
+    def score_prompts(self, prompts):
+        raise RuntimeError("weights are corrupt")
+
+
+def test_a_backend_that_fails_its_warm_up_stops_the_server(reranker, caplog):
+    """Not a server that answers 503 for good: it stops, with the error and a non-zero
+    exit, as `rerankd serve` returns from serve_http."""
+    import logging
+
+    from rerankd.server import serve_http
+    from tests.integration.server_harness import free_port
+
+    settings = Settings.from_mapping({"host": "127.0.0.1", "port": free_port()})
+    app = create_app(settings, BrokenBackend(reranker.backend))
+    with caplog.at_level(logging.ERROR), pytest.raises(SystemExit) as exited:
+        serve_http(app, settings.server)
+    assert exited.value.code != 0
+    assert "the model failed its warm-up, so the server stops" in caplog.text
+    assert "RuntimeError: weights are corrupt" in caplog.text

@@ -95,6 +95,7 @@ def serve_http(app: Any, server: ServerConfig) -> int:
     import uvicorn
 
     running = uvicorn.Server(uvicorn_config(app, server))
-    running.run()
-    # Not started: the app's startup failed (its error is logged), e.g. the model's warm-up.
-    return 0 if running.started else 3
+    running.run()  # recent uvicorn raises SystemExit(3) itself when the startup fails
+    if not running.started:  # the app's startup failed (logged), say the model's warm-up
+        raise SystemExit(3)
+    return 0
