@@ -58,7 +58,12 @@ class ModelConfig:
         "native bf16 (AVX512_BF16 or AMX), float32 elsewhere. Scores are always fp32",
     )
     quantize: str | None = setting(
-        None, "transformers: int8 (CPU); vllm: its quantization (awq, gptq, fp8...)",
+        None, "transformers: int8 (CPU: int8 weights and activations on oneDNN); vllm: its "
+        "quantization (awq, gptq, fp8...)",
+    )
+    compile: bool = setting(
+        True, "transformers on CPU: fuse the element-wise steps with torch.compile (needs a "
+        "C++ compiler; without one, or with --no-compile, they run uncompiled)",
     )
     gpu_memory_utilization: float = setting(0.9, "vllm: share of GPU memory it may take",
                                             minimum=0.01)

@@ -1,26 +1,25 @@
 """The transformers/torch backend for Qwen3-Reranker; the score is always computed in fp32.
 
-It runs the decoder body only, reads the hidden state at each prompt's last token and
-applies the folded yes/no direction: the LM head over the vocabulary is never computed.
-Prompts are right-padded: with causal attention, real tokens never attend to the padding
-after them, so no attention mask is needed and positions are the natural 0..n-1.
-
-The part every document of a request shares (system prompt, instruction, query) runs
-once per request; each document continues from its cached keys and values.
+transformers loads the checkpoint (causal LM, or its seq-cls conversion); the decoder then
+runs as a packed, variable-length forward over its weights (packed_decoder.py): no
+padding, the shared prefix (system prompt, instruction, query) once per request with its
+keys and values reused by every document, and the last layer for the last token only.
+The hidden state of each prompt's last token meets the folded yes/no direction: the LM
+head over the vocabulary is never computed.
 """
 
 from __future__ import annotations
 
-import warnings
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import torch
 
 from rerankd.backends.base import ModelInfo
 from rerankd.backends.detect import architecture_of, read_config
-from rerankd.backends.hardware import dtype_name, resolve_device, resolve_dtype
+from rerankd.backends.hardware import dtype_name, resolve_device, resolve_dtype, tune_allocator
+from rerankd.backends.packed_decoder import Document, PackedDecoder, PrefixKV
 from rerankd.config import ModelConfig
 from rerankd.errors import UnsupportedModelError
 from rerankd.families.qwen3 import (
@@ -34,33 +33,17 @@ from rerankd.families.qwen3 import (
 from rerankd.loading import ModelSource
 from rerankd.prompts import Prompt, TextTokenizer
 
-QUANTIZATIONS = ("int8", "int8-per-tensor")
-# Keys and values of this many prefix tokens are kept (about 230 MB for the 0.6B shape).
+# Keys and values of this many prefix tokens are kept (about 115 MB in bf16, 230 MB in
+# fp32, for the 0.6B shape).
 PREFIX_CACHE_TOKENS = 1024
 
 
-def quantize_linear_layers(body: Any, mode: str, device: torch.device) -> Any:
-    """Dynamic int8 Linear layers (weights int8, activations quantized per batch), CPU only.
-
-    The yes/no direction stays fp32 and the score is still computed in fp32.
-    """
-    if mode not in QUANTIZATIONS:
-        raise ValueError(f"unknown quantization {mode!r}; choose from {', '.join(QUANTIZATIONS)}")
-    if device.type != "cpu":
-        raise ValueError("int8 dynamic quantization runs on CPU; on GPU use the vllm backend")
-    quantization = torch.ao.quantization
-    # One scale per output channel keeps each row's precision (per-tensor: one scale for all).
-    qconfig = (
-        quantization.default_dynamic_qconfig if mode == "int8-per-tensor"
-        else quantization.per_channel_dynamic_qconfig
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch.ao and quantized tensors are deprecated, not gone
-        return quantization.quantize_dynamic(body, {torch.nn.Linear: qconfig}, dtype=torch.qint8)
-
-
 class TransformersBackend:
-    """Qwen3-Reranker (causal LM or converted seq-cls checkpoint) on torch."""
+    """Qwen3-Reranker (causal LM or converted seq-cls checkpoint) on torch.
+
+    ``reuse_prefix=False`` runs every prompt from its first token: the plain path the
+    prefix reuse is checked against.
+    """
 
     def __init__(
         self, source: ModelSource, config: ModelConfig, *, reuse_prefix: bool = True
@@ -73,14 +56,13 @@ class TransformersBackend:
 
         self.device = resolve_device(config.device)
         self.dtype = resolve_dtype(config.dtype, self.device)
-        quantize = config.quantize
         architecture = architecture_of(read_config(source))
         self.tokenizer = TextTokenizer.from_hf(AutoTokenizer.from_pretrained(source.path))
         if architecture.endswith("ForCausalLM"):
             model = AutoModelForCausalLM.from_pretrained(source.path, dtype=self.dtype)
-            head = model.get_output_embeddings().weight
             direction = yes_no_direction(
-                head, self.tokenizer.token_id(YES_TOKEN), self.tokenizer.token_id(NO_TOKEN)
+                model.get_output_embeddings().weight,
+                self.tokenizer.token_id(YES_TOKEN), self.tokenizer.token_id(NO_TOKEN),
             )
         elif architecture.endswith("ForSequenceClassification"):
             model = AutoModelForSequenceClassification.from_pretrained(
@@ -92,20 +74,23 @@ class TransformersBackend:
                 f"{source.model_id} is a {architecture}; rerankd's transformers backend scores "
                 "Qwen3-Reranker checkpoints (…ForCausalLM or …ForSequenceClassification)"
             )
-        # Keep the decoder body only: an untied LM head (4B/8B) is freed here.
-        self.body = model.base_model.to(self.device).eval()
+        if self.device.type == "cpu":
+            tune_allocator()
+        self.decoder = PackedDecoder(
+            model.base_model, self.dtype, self.device, quantize=config.quantize,
+            compile_steps=config.compile,
+        )
+        del model  # the decoder holds what it needs (an untied LM head is freed here)
+        self.direction = direction.detach().to(self.device)
         self.reuse_prefix = reuse_prefix
         self.prefix_cache = PrefixCache(PREFIX_CACHE_TOKENS)
-        if quantize is not None:
-            self.body = quantize_linear_layers(self.body, quantize, self.device)
-        self.direction = direction.to(self.device)
-        self.pad_id = int(model.config.pad_token_id or model.config.eos_token_id or 0)
+        self._lock = threading.Lock()  # one batch at a time, whoever calls
         self.info = ModelInfo(
             model_id=source.model_id,
             revision=source.revision,
             architecture=architecture,
             device=str(self.device),
-            dtype=dtype_name(self.dtype) + (f"+{quantize}" if quantize else ""),
+            dtype=dtype_name(self.dtype) + (f"+{config.quantize}" if config.quantize else ""),
         )
 
     def prompt_builder(self, max_length: int) -> Qwen3RerankerPrompts:
@@ -113,90 +98,22 @@ class TransformersBackend:
 
     @torch.inference_mode()
     def score_prompts(self, prompts: Sequence[Prompt]) -> list[float]:
-        if not self.reuse_prefix:
-            return self._score_whole(prompts)
-        scores = [0.0] * len(prompts)
-        rows_by_shared: dict[tuple[int, ...], list[int]] = {}
-        for row, prompt in enumerate(prompts):
-            rows_by_shared.setdefault(prompt.shared, []).append(row)
-        for shared, rows in rows_by_shared.items():
-            group_scores = self._score_after_prefix(shared, [prompts[row].own for row in rows])
-            for row, score in zip(rows, group_scores, strict=True):
-                scores[row] = score
-        return scores
-
-    def _score_whole(self, prompts: Sequence[Prompt]) -> list[float]:
-        """Each prompt run from its first token (the plain path)."""
+        """One packed forward for the whole batch, whatever prefixes its prompts have."""
         if not prompts:
             return []
-        input_ids, last = self._right_padded([prompt.ids for prompt in prompts])
-        hidden = self.body(input_ids=input_ids, use_cache=False).last_hidden_state
-        return self._read_scores(hidden, last)
-
-    def _score_after_prefix(
-        self, shared: tuple[int, ...], owns: Sequence[tuple[int, ...]]
-    ) -> list[float]:
-        """The shared part (system prompt, instruction, query) runs once; every document
-        continues from its keys and values. Same arithmetic as the plain path."""
-        prefix = self.prefix_cache.get(shared, self._prefix_key_values)
-        cache = frozen_prefix_cache(prefix, rows=len(owns))
-        input_ids, last = self._right_padded(owns)
-        hidden = self.body(input_ids=input_ids, past_key_values=cache, use_cache=True)
-        return self._read_scores(hidden.last_hidden_state, last)
-
-    def _prefix_key_values(self, shared: tuple[int, ...]) -> list[tuple[torch.Tensor, ...]]:
-        ids = torch.tensor([shared], device=self.device)
-        cache = self.body(input_ids=ids, use_cache=True).past_key_values
-        return [(layer.keys, layer.values) for layer in cache.layers]
-
-    def _right_padded(
-        self, sequences: Sequence[Sequence[int]]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        lengths = torch.tensor([len(sequence) for sequence in sequences])
-        input_ids = torch.full(
-            (len(sequences), int(lengths.max())), self.pad_id, dtype=torch.long
-        )
-        for row, sequence in enumerate(sequences):
-            input_ids[row, : len(sequence)] = torch.tensor(sequence)
-        return input_ids.to(self.device), (lengths - 1).to(self.device)
-
-    def _read_scores(self, hidden: torch.Tensor, last: torch.Tensor) -> list[float]:
-        rows = torch.arange(hidden.shape[0], device=self.device)
-        scores: list[float] = relevance(hidden[rows, last], self.direction).tolist()
+        with self._lock:
+            if self.reuse_prefix:
+                documents = [
+                    Document(self.prefix_cache.get(prompt.shared, self.decoder.prefix),
+                             prompt.own)
+                    for prompt in prompts
+                ]
+            else:
+                empty = self.decoder.prefix(())
+                documents = [Document(empty, prompt.ids) for prompt in prompts]
+            states = self.decoder.last_states(documents)
+            scores: list[float] = relevance(states, self.direction).tolist()
         return scores
-
-
-def frozen_prefix_cache(prefix: list[tuple[torch.Tensor, ...]], rows: int) -> Any:
-    """A transformers cache holding a shared prefix for ``rows`` documents that does not
-    keep the documents' own keys and values: nothing reads them after this forward pass,
-    and for a batch of long documents they would be the largest allocation (GBs)."""
-    from transformers import DynamicCache
-    from transformers.cache_utils import DynamicLayer
-
-    class FrozenPrefixLayer(DynamicLayer):
-        def __init__(self, keys: torch.Tensor, values: torch.Tensor) -> None:
-            super().__init__()
-            self.lazy_initialization(keys, values)
-            self.keys = self.prefix_keys = keys
-            self.values = self.prefix_values = values
-
-        def update(
-            self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
-            **kwargs: Any,
-        ) -> tuple[torch.Tensor, torch.Tensor]:
-            return (
-                torch.cat([self.prefix_keys, key_states], dim=-2),
-                torch.cat([self.prefix_values, value_states], dim=-2),
-            )
-
-    layers: list[Any] = []
-    for keys, values in prefix:
-        layers.append(FrozenPrefixLayer(
-            keys.expand(rows, -1, -1, -1), values.expand(rows, -1, -1, -1)
-        ))
-    cache = DynamicCache()
-    cache.layers = layers
-    return cache
 
 
 class PrefixCache:
@@ -208,16 +125,12 @@ class PrefixCache:
 
     def __init__(self, max_tokens: int) -> None:
         self.max_tokens = max_tokens
-        self._entries: OrderedDict[tuple[int, ...], list[tuple[torch.Tensor, ...]]] = (
-            OrderedDict()
-        )
+        self._entries: OrderedDict[tuple[int, ...], PrefixKV] = OrderedDict()
         self._tokens = 0
 
     def get(
-        self,
-        shared: tuple[int, ...],
-        compute: Callable[[tuple[int, ...]], list[tuple[torch.Tensor, ...]]],
-    ) -> list[tuple[torch.Tensor, ...]]:
+        self, shared: tuple[int, ...], compute: Callable[[tuple[int, ...]], PrefixKV]
+    ) -> PrefixKV:
         entry = self._entries.get(shared)
         if entry is not None:
             self._entries.move_to_end(shared)
