@@ -62,7 +62,10 @@ def test_the_example_ranks_with_one_click(page, reranker, tmp_path):
         first_document = rows.first.locator("td").nth(3).inner_text()
         assert first_document == expected[0].document
         assert "tokens scored" in page.locator("#stats").inner_text()
-        assert "tiny-test" in page.locator("#banner").inner_text()
+        banner = page.locator("#banner").inner_text()
+        assert "tiny-test" in banner
+        info = reranker.backend.info
+        assert f"{info.device}, {info.dtype}" in banner  # the dtype in use is shown
         assert page.locator("#download-json a[download='ranking.json']").count() == 1
         assert page.locator("#download-csv a[download='ranking.csv']").count() == 1
         page.screenshot(path=str(tmp_path / "ui.png"), full_page=True)

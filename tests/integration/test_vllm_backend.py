@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from rerankd.bench.random_model import build_random_model
+from rerankd.bench.vllm_native import vllm_cpu_environment as bench_vllm_environment
+from rerankd.cli import main
+
 ROOT = Path(__file__).resolve().parents[2]
 VLLM_PYTHON = Path(os.environ.get("RERANKD_VLLM_PYTHON", ROOT / ".venv-vllm" / "bin" / "python"))
 pytestmark = pytest.mark.skipif(
@@ -25,17 +29,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def vllm_cpu_environment() -> dict[str, str]:
-    """vllm-cpu on a small machine: every core for compute, a bounded KV cache, and the
-    OpenMP runtime torch ships (vLLM's own clashes with it)."""
-    cores = os.cpu_count() or 1
-    torch_lib = next(VLLM_PYTHON.parent.parent.glob("lib/python3*/site-packages/torch/lib"))
     return {
-        **os.environ,
-        "VLLM_CPU_KVCACHE_SPACE": "2",
-        "VLLM_CPU_OMP_THREADS_BIND": f"0-{cores - 1}",
-        "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
-        "LD_PRELOAD": str(torch_lib / "libgomp.so.1"),
-        "HF_HUB_OFFLINE": "1",
+        **bench_vllm_environment(VLLM_PYTHON, {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "2"}),
         "PYTHONPATH": str(ROOT),
     }
 
@@ -73,3 +68,22 @@ def test_vllm_scores_equal_the_transformers_backend(tmp_path, dtype):
     block = figures["kv_block_size"]
     assert figures["prefix_tokens"] >= 2 * block
     assert figures["prefix_cached_per_prompt"] >= figures["prefix_tokens"] // block * block
+
+
+@pytest.mark.slow
+def test_bench_runs_native_vllm_beside_rerankd(tmp_path, monkeypatch):
+    """`rerankd bench --vllm-python` times vLLM's own LLM(runner="pooling") on the official
+    prompt text, on the same workload, and its scores are the official recipe's."""
+    model = build_random_model(tmp_path / "small", shape="small")
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
+    code = main([
+        "bench", "--model", str(model), "--queries", "2", "--docs", "3", "--skip-http",
+        "--dtype", "float32", "--max-length", "1024", "--vllm-python", str(VLLM_PYTHON),
+        "--out", str(tmp_path / "out"),
+    ])
+    assert code == 0
+    results = json.loads((tmp_path / "out" / "bench.json").read_text())
+    assert results["runs"]["vllm-native float32"]["pairs"] == 6
+    assert results["runs_vs_official"]["vllm-native float32"]["max_abs_score_diff"] <= 1e-4
+    native = results["vs_vllm_native"]["float32"]
+    assert native["speedup"] > 0 and native["max_abs_score_diff"] <= 1e-4

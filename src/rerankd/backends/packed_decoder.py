@@ -37,6 +37,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from rerankd.backends.hardware import cpu_linear_kernel, int8_activation_levels
+
 logger = logging.getLogger(__name__)
 
 PrefixKV = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values [P, kv_heads, d]
@@ -44,22 +46,22 @@ PrefixKV = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values [P
 
 # --- linear layers: one kernel per precision and device --------------------------------
 
-def _quantize_per_token(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Symmetric int8 per row, stored as uint8 + 128 as oneDNN takes it; and the scales."""
+def _quantize_per_token(x: torch.Tensor, levels: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric per row in [-levels, levels], stored as uint8 + levels + 1 as oneDNN takes
+    it; and the scales."""
     x = x.float()
-    scale = x.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / 127.0
-    return (torch.round(x / scale) + 128.0).to(torch.uint8), scale
+    scale = x.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / levels
+    return (torch.round(x / scale) + float(levels + 1)).to(torch.uint8), scale
 
 
 class Linear:
     """``x @ W.T`` (W is [out, in]) with the kernel that suits the precision and device:
-    ``aten`` (MKL for fp32, cuBLAS on CUDA), ``onednn`` (weights prepacked once, for
-    16-bit on CPU) or ``int8`` (oneDNN's int8 GEMM)."""
+    ``aten`` (MKL on CPU, cuBLAS on CUDA), ``onednn`` (weights prepacked once) or ``int8``
+    (oneDNN's int8 GEMM)."""
 
     def __init__(self, weight: torch.Tensor, dtype: torch.dtype, kernel: str) -> None:
         self.kernel = kernel
         weight = weight.detach()
-        self.quantize = _quantize_per_token
         if kernel == "aten":
             self.weight = weight.to(dtype).contiguous()
         elif kernel == "onednn":
@@ -74,6 +76,7 @@ class Linear:
             )
             self.weight_scale = scale.squeeze(1).contiguous()
             self.weight_zero = torch.zeros(weight.shape[0], dtype=torch.int64)
+            self.activation_levels = int8_activation_levels()
         else:
             raise ValueError(f"unknown linear kernel {kernel!r}")
 
@@ -82,10 +85,10 @@ class Linear:
             return F.linear(x, self.weight)
         if self.kernel == "onednn":
             return torch.ops.mkldnn._linear_pointwise(x, self.weight, None, "none", [], "")
-        quantized, scale = self.quantize(x)
+        quantized, scale = _quantize_per_token(x, self.activation_levels)
         y = torch.ops.onednn.qlinear_pointwise(
-            quantized, 1.0, 128, self.weight, self.weight_scale, self.weight_zero, None,
-            1.0, 0, torch.float32, "none", [], "",
+            quantized, 1.0, self.activation_levels + 1, self.weight, self.weight_scale,
+            self.weight_zero, None, 1.0, 0, torch.float32, "none", [], "",
         )
         return y.mul_(scale)
 
@@ -99,6 +102,8 @@ class Linear:
 
 
 def linear_kernel(device: torch.device, dtype: torch.dtype, quantize: str | None) -> str:
+    """``int8`` when asked; on CPU the GEMM the CPU runs fastest at ``dtype`` (see
+    ``cpu_linear_kernel``); cuBLAS (``aten``) on CUDA."""
     if quantize == "int8":
         if device.type != "cpu":
             raise ValueError("int8 runs on CPU; on a GPU use --dtype bfloat16, or the vllm "
@@ -106,9 +111,9 @@ def linear_kernel(device: torch.device, dtype: torch.dtype, quantize: str | None
         return "int8"
     if quantize is not None:
         raise ValueError(f"unknown quantization {quantize!r}; choose int8")
-    if device.type == "cpu" and dtype != torch.float32:
-        return "onednn"  # 16-bit GEMMs on AMX/AVX512_BF16 with weights prepacked once
-    return "aten"  # fp32 on CPU: MKL (oneDNN gains nothing there); CUDA: cuBLAS
+    if device.type == "cpu":
+        return cpu_linear_kernel(dtype)
+    return "aten"
 
 
 # --- the element-wise steps between GEMMs (fused where a compiler is at hand) -------------
@@ -124,8 +129,9 @@ def norm_cast(
 def add_norm(
     x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, eps: float, dtype: torch.dtype
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The residual add in fp32, and the next RMSNorm of the sum: (residual, GEMM input)."""
-    x = x + y.float()
+    """The residual add in fp32, in place (``x`` is the forward's own residual stream), and
+    the next RMSNorm of the sum: (residual, GEMM input)."""
+    x.add_(y)
     return x, norm_cast(x, weight, eps, dtype)
 
 

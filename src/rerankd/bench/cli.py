@@ -15,16 +15,23 @@ from typing import Any
 
 from rerankd.bench.measure import (
     RunFigures,
+    Scores,
     ServerProcess,
     max_abs_difference,
     spearman,
     timed_requests,
 )
-from rerankd.bench.workload import build_workload
+from rerankd.bench.vllm_native import DEFAULT_BLOCK_SIZE
+from rerankd.bench.workload import BenchRequest, build_workload
 from rerankd.evaluation.scorers import library_scorer, server_scorer
 from rerankd.extras import pyplot
 
 HELP = "benchmark against the official recipe, in process and over HTTP"
+# The CPU features that decide which precision runs fast, named in every figure.
+NOTABLE_CPU_FLAGS = frozenset({
+    "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_bf16",
+    "amx_int8", "amx_tile",
+})
 
 
 def log(message: str) -> None:
@@ -44,67 +51,66 @@ def model_directory(args: argparse.Namespace) -> Path:
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Every run on one workload; each run's scores against the official fp32 recipe."""
     import torch
 
+    from rerankd.backends.hardware import cpu_feature_flags
     from rerankd.reranker import Reranker
 
     model_dir = model_directory(args)
     workload = build_workload(args.queries, args.docs, seed=args.seed)
+    flags = cpu_feature_flags()
     results: dict[str, Any] = {
         "model": str(model_dir), "queries": args.queries, "docs_per_query": args.docs,
         "concurrency": args.concurrency, "max_length": args.max_length,
         "machine": {"cpus": torch.get_num_threads(), "platform": platform.platform(),
-                    "torch": torch.__version__},
+                    "torch": torch.__version__, "cpu_flags": sorted(flags & NOTABLE_CPU_FLAGS)},
         "runs": {},
     }
+    log(f"CPU flags: {' '.join(results['machine']['cpu_flags']) or 'none of note'}")
     runs: dict[str, RunFigures] = {}
-    scores: dict[str, list[list[float]]] = {}
+    scores: dict[str, Scores] = {}
 
-    reranker = Reranker(str(model_dir), max_length=args.max_length, dtype=args.dtype)
-    tokens = sum(
-        len(prompt)
-        for request in workload
-        for prompt in reranker.prompt_builder.build(request.query, request.documents)
-    )
+    def library_run(**options: Any) -> str:
+        reranker = Reranker(str(model_dir), max_length=args.max_length, **options)
+        # Warm-up: one small request, on text outside the workload.
+        reranker.rank("warm-up", ["warm-up document"])
+        name = f"rerankd {reranker.backend.info.dtype}"
+        log(f"{name}: scoring")
+        runs[name], scores[name] = timed_requests(name, workload, tokens, library_scorer(reranker))
+        del reranker
+        gc.collect()
+        return name
+
+    tokens = workload_tokens(model_dir, args.max_length, workload)
     results["tokens"] = tokens
     log(f"workload: {len(workload)} requests, {sum(len(r.documents) for r in workload)} pairs, "
         f"{tokens} prompt tokens")
 
-    # Warm-up: one small request per engine, on text outside the workload.
-    reranker.rank("warm-up", ["warm-up document"])
-    # Every server runs the library's dtype: vLLM's "auto" would downcast a float32
-    # checkpoint to 16 bits and compare unlike with unlike.
-    dtype = reranker.backend.info.dtype
-    runs["rerankd"], scores["rerankd"] = timed_requests(
-        f"rerankd {dtype}", workload, tokens, library_scorer(reranker)
-    )
+    # Each --dtype as the library resolves it ("auto" follows the hardware).
+    library = {library_run(dtype=dtype): dtype for dtype in args.dtype or ["auto"]}
+    dtypes = [name.removeprefix("rerankd ") for name in library]
+    first, dtype = next(iter(library)), dtypes[0]
     for mode in args.quantize:
-        quantized = Reranker(
-            str(model_dir), max_length=args.max_length, quantize=mode, dtype=args.dtype
-        )
-        quantized.rank("warm-up", ["warm-up document"])
-        name = f"rerankd {mode}"
-        runs[name], scores[name] = timed_requests(name, workload, tokens, library_scorer(quantized))
-        results[f"{mode}_vs_fp32"] = {
-            "max_abs_score_diff": max_abs_difference(scores[name], scores["rerankd"]),
-            "spearman": spearman(scores[name], scores["rerankd"]),
+        name = library_run(dtype=dtype, quantize=mode)
+        results[f"{mode}_vs_{dtype}"] = {
+            "max_abs_score_diff": max_abs_difference(scores[name], scores[first]),
+            "spearman": spearman(scores[name], scores[first]),
         }
-        del quantized
-        gc.collect()
-    del reranker
-    gc.collect()
 
     if not args.skip_http:
-        # A benchmark waits as long as the work takes: no 504s.
+        # A benchmark waits as long as the work takes: no 504s. Every server runs the
+        # library's dtype: vLLM's "auto" would downcast a float32 checkpoint to 16 bits and
+        # compare unlike with unlike.
         server_args = [
             "--max-length", str(args.max_length), "--request-timeout", "86400", "--dtype", dtype,
         ]
-        name = f"http x{args.concurrency}"
+        name = f"http x{args.concurrency} {dtype}"
         with running_server(model_dir, args.port, server_args) as server:
             runs[name], scores[name] = timed_requests(
                 name, workload, tokens, server_scorer(server.url), concurrency=args.concurrency
             )
-            results["http_vs_library"] = runs[name].pairs_per_s / runs["rerankd"].pairs_per_s
+            results["http_vs_library"] = runs[name].pairs_per_s / runs[first].pairs_per_s
             results["cache"] = cached_repeat(server.url, workload[0])
             results["server_peak_rss_bytes"] = server.peak_rss_bytes()
             results["weights_bytes"] = weights_bytes(model_dir)
@@ -114,7 +120,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         if args.vllm:
             vllm_args = [*server_args, "--backend", "vllm", "--max-model-len",
                          str(args.max_length)]
-            vllm_name = f"{name} vllm"
+            vllm_name = f"http x{args.concurrency} --backend vllm {dtype}"
             with running_server(model_dir, args.port, vllm_args) as server:
                 runs[vllm_name], scores[vllm_name] = timed_requests(
                     vllm_name, workload, tokens, server_scorer(server.url),
@@ -125,25 +131,71 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "max_abs_score_diff": max_abs_difference(scores[vllm_name], scores[name]),
             }
 
+    if args.vllm_python:
+        from rerankd.bench.vllm_native import run_native_vllm
+
+        results["vs_vllm_native"] = {}
+        for dtype_name in dtypes:
+            log(f"native vLLM {dtype_name}: loading (its compile takes minutes) and scoring")
+            figures, native_scores, load_s = run_native_vllm(
+                Path(args.vllm_python), model_dir, workload, tokens, dtype_name,
+                max_model_len=args.max_length, block_size=args.vllm_block_size,
+            )
+            runs[figures.name], scores[figures.name] = figures, native_scores
+            results["vs_vllm_native"][dtype_name] = {
+                "speedup": runs[f"rerankd {dtype_name}"].pairs_per_s / figures.pairs_per_s,
+                "max_abs_score_diff": max_abs_difference(
+                    scores[f"rerankd {dtype_name}"], native_scores
+                ),
+                "vllm_load_s": load_s, "block_size": args.vllm_block_size,
+            }
+
     if not args.skip_official:
+        from rerankd.backends.hardware import DTYPES
         from rerankd.bench.reference import OfficialRecipe
 
-        official = OfficialRecipe(str(model_dir), max_length=args.max_length)
-        official.score("warm-up", ["warm-up document"])
-        runs["official"], scores["official"] = timed_requests(
-            "official recipe", workload, tokens,
-            lambda query, documents: official.score(query, list(documents)),
-        )
-        for name in runs:
-            if name == "official":
+        # fp32 first: the yardstick of every run's max |diff|; then each other dtype, for
+        # ratios at equal precision.
+        for dtype_name in dict.fromkeys(["float32", *dtypes]):
+            if dtype_name not in DTYPES:  # int8 rows have no official counterpart
                 continue
-            results["runs_vs_official"] = results.get("runs_vs_official", {})
-            results["runs_vs_official"][name] = {
-                "speedup": runs[name].pairs_per_s / runs["official"].pairs_per_s,
-                "max_abs_score_diff": max_abs_difference(scores[name], scores["official"]),
+            official = OfficialRecipe(str(model_dir), max_length=args.max_length,
+                                      dtype=DTYPES[dtype_name])
+            official.score("warm-up", ["warm-up document"])
+            name = f"official {dtype_name}"
+            runs[name], scores[name] = timed_requests(
+                name, workload, tokens,
+                lambda query, documents, recipe=official: recipe.score(query, list(documents)),
+            )
+            del official
+            gc.collect()
+        reference = runs["official float32"]
+        results["runs_vs_official"] = {
+            name: {
+                "speedup": figures.pairs_per_s / reference.pairs_per_s,
+                "max_abs_score_diff": max_abs_difference(scores[name],
+                                                         scores["official float32"]),
             }
+            for name, figures in runs.items()
+        }
     results["runs"] = {name: figures.summary() for name, figures in runs.items()}
     return results
+
+
+def workload_tokens(model_dir: Path, max_length: int, workload: list[BenchRequest]) -> int:
+    """Prompt tokens of the whole workload, as rerankd builds the prompts."""
+    from transformers import AutoTokenizer
+
+    from rerankd.families.qwen3 import Qwen3RerankerPrompts
+    from rerankd.prompts import TextTokenizer
+
+    builder = Qwen3RerankerPrompts(
+        TextTokenizer.from_hf(AutoTokenizer.from_pretrained(model_dir)), max_length=max_length
+    )
+    return sum(
+        len(prompt) for request in workload
+        for prompt in builder.build(request.query, request.documents)
+    )
 
 
 @contextmanager
@@ -183,8 +235,11 @@ def write_chart(results: dict[str, Any], path: Path) -> None:
 
     names = list(results["runs"])
     values = [results["runs"][name]["pairs_per_s"] for name in names]
-    figure, axis = plt.subplots(figsize=(7, 3.5))
-    bars = axis.bar(names, values, color=["#999" if n == "official" else "#3b7dd8" for n in names])
+    yardsticks = ("official", "vllm-native")
+    colors = ["#999" if name.startswith(yardsticks) else "#3b7dd8" for name in names]
+    figure, axis = plt.subplots(figsize=(max(7, 1.1 * len(names)), 3.5))
+    bars = axis.bar(names, values, color=colors)
+    axis.tick_params(axis="x", labelrotation=30, labelsize=7)
     axis.bar_label(bars, fmt="%.2f")
     axis.set_ylabel("pairs / s")
     axis.set_title(f"{Path(results['model']).name}: {results['queries']} queries x "
@@ -195,14 +250,18 @@ def write_chart(results: dict[str, Any], path: Path) -> None:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    print(f"{'run':<20}{'pairs/s':>10}{'tokens/s':>11}{'p50 ms':>10}{'p95 ms':>10}"
-          f"{'x official':>12}{'max |diff|':>12}")
+    machine = results["machine"]
+    print(f"CPU: {machine['cpus']} threads, flags {' '.join(machine['cpu_flags']) or '-'}")
+    print(f"{'run':<34}{'pairs/s':>9}{'tokens/s':>10}{'p50 ms':>9}{'p95 ms':>9}"
+          f"{'x official':>11}{'max |diff|':>11}")
     versus = results.get("runs_vs_official", {})
     for name, figures in results["runs"].items():
         ratio = versus.get(name, {})
-        print(f"{name:<20}{figures['pairs_per_s']:>10.3f}{figures['tokens_per_s']:>11.1f}"
-              f"{figures.get('p50_ms', 0):>10.0f}{figures.get('p95_ms', 0):>10.0f}"
-              f"{ratio.get('speedup', 1.0):>12.2f}{ratio.get('max_abs_score_diff', 0.0):>12.2e}")
+        print(f"{name:<34}{figures['pairs_per_s']:>9.3f}{figures['tokens_per_s']:>10.1f}"
+              f"{figures.get('p50_ms', 0):>9.0f}{figures.get('p95_ms', 0):>9.0f}"
+              f"{ratio.get('speedup', float('nan')):>11.2f}"
+              f"{ratio.get('max_abs_score_diff', float('nan')):>11.2e}")
+    print("(max |diff|: against the official recipe in float32)")
     for key in ("http_vs_library", "server_rss_vs_weights"):
         if key in results:
             print(f"{key}: {results[key]:.2f}")
@@ -212,10 +271,14 @@ def print_table(results: dict[str, Any]) -> None:
               f"{cache['repeat_s'] * 1000:.1f} ms ({cache['speedup']:.0f}x)")
     if "vllm_vs_transformers_http" in results:
         versus_vllm = results["vllm_vs_transformers_http"]
-        print(f"vllm vs transformers (HTTP): {versus_vllm['speedup']:.2f}x, "
+        print(f"--backend vllm vs transformers (HTTP): {versus_vllm['speedup']:.2f}x, "
               f"max |diff| {versus_vllm['max_abs_score_diff']:.2e}")
+    for dtype, versus_native in results.get("vs_vllm_native", {}).items():
+        print(f"rerankd / native vLLM at {dtype}: {versus_native['speedup']:.2f}x "
+              f"(block_size {versus_native['block_size']}), max |diff| "
+              f"{versus_native['max_abs_score_diff']:.2e}")
     for key, value in results.items():
-        if key.endswith("_vs_fp32"):
+        if isinstance(value, dict) and "spearman" in value:
             print(f"{key}: max |diff| {value['max_abs_score_diff']:.4f}, "
                   f"spearman {value['spearman']:.3f}")
 
@@ -229,13 +292,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--docs", type=int, default=24, help="documents per query")
     parser.add_argument("--concurrency", type=int, default=8, help="HTTP clients")
     parser.add_argument("--max-length", type=int, default=8192)
-    parser.add_argument("--quantize", action="append", default=[], choices=["int8"])
+    parser.add_argument("--quantize", action="append", default=[], choices=["int8"],
+                        help="also run quantized, at the first --dtype")
     parser.add_argument("--skip-official", action="store_true")
     parser.add_argument("--skip-http", action="store_true")
-    parser.add_argument("--dtype", default=None,
-                        help="model dtype for every run (default: the backend's own)")
+    parser.add_argument(
+        "--dtype", action="append", default=[],
+        help="a library run at this dtype (repeatable; default: auto, which follows the "
+        "hardware). The official recipe and native vLLM run at each of them too, and the "
+        "HTTP server at the first",
+    )
     parser.add_argument("--vllm", action="store_true",
                         help="also serve with --backend vllm and compare (needs vllm)")
+    parser.add_argument(
+        "--vllm-python", default=None, metavar="PYTHON",
+        help="also run native vLLM (its own LLM(runner='pooling') on the official prompt "
+        "text) with this python, of a venv with vLLM (e.g. .venv-vllm/bin/python)",
+    )
+    parser.add_argument("--vllm-block-size", type=int, default=DEFAULT_BLOCK_SIZE,
+                        help="native vLLM's KV block size (its prefix cache reuses whole "
+                        "blocks)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="bench-results", help="folder for bench.json/png")

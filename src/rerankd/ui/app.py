@@ -58,6 +58,8 @@ def build_ui(client: RankingClient) -> Any:
     async def banner_markdown() -> str:
         banner = await client.banner()
         text = f"**Model 模型:** `{banner.model}`"
+        if banner.runs_on:
+            text += f" ({banner.runs_on})"
         if banner.notice:
             text += f"\n\n<div class='rerankd-banner'>⚠️ {banner.notice}</div>"
         return text

@@ -30,6 +30,7 @@ class UIRanking:
 class ModelBanner:
     model: str
     notice: str | None = None
+    runs_on: str | None = None  # device and dtype, e.g. "cpu, float32"
 
 
 class RankingClient(Protocol):
@@ -57,7 +58,8 @@ class EngineClient:
         )
 
     async def banner(self) -> ModelBanner:
-        return ModelBanner(self.model_name, self.notice)
+        info = self.engine.backend.info
+        return ModelBanner(self.model_name, self.notice, f"{info.device}, {info.dtype}")
 
 
 class HttpClient:
@@ -95,7 +97,9 @@ class HttpClient:
                 health = (await client.get(self.url + "/health")).json()
         except (httpx.HTTPError, ValueError):
             return ModelBanner("unknown", f"cannot reach the rerankd server at {self.url}")
-        return ModelBanner(str(health.get("model", "unknown")), health.get("notice"))
+        runs_on = ", ".join(str(health[key]) for key in ("device", "dtype") if key in health)
+        return ModelBanner(str(health.get("model", "unknown")), health.get("notice"),
+                           runs_on or None)
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         import httpx
