@@ -46,6 +46,15 @@ def test_health_is_open(server):
         assert http.get("/health").status_code == 200
 
 
+def test_the_root_says_where_things_are_when_the_docs_need_the_key(server):
+    """A browser cannot send the key, so / does not lead it to a 401 at /docs."""
+    with server.client() as http:
+        home = http.get("/", follow_redirects=True)
+    assert home.status_code == 200
+    assert "Authorization: Bearer" in home.json()["message"]
+    assert KEY not in home.text and "results" not in home.text
+
+
 def test_the_cohere_sdk_sends_its_key(server):
     good = cohere.ClientV2(api_key=KEY, base_url=server.url)
     assert len(good.rerank(model="m", query="q", documents=["a", "b"]).results) == 2

@@ -4,6 +4,7 @@ embedded model beating BM25."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -81,6 +82,32 @@ def test_a_finished_run_does_not_block_a_run_with_other_settings(pydocs, reranke
     report = run_eval(other, scorer, tmp_path, progress=False)
     assert report["config"]["top_k"] == 3
     assert all(len(docs) == 3 for docs in read_run(tmp_path / "reranked.trec").values())
+
+
+def test_a_checkpoint_a_finished_run_left_behind_does_not_block(pydocs, reranker, tmp_path):
+    """Earlier versions kept the checkpoint beside a finished run's metrics."""
+    scorer = library_scorer(reranker)
+    first = EvalConfig(data=str(pydocs), first_stage="bm25", top_k=5, reranker="tiny")
+    run_eval(first, scorer, tmp_path, progress=False)
+    checkpoint = tmp_path / "reranked.partial.jsonl"
+    checkpoint.write_text('{"qid": "q0", "scores": {}}\n')
+    os.utime(checkpoint, (1, 1))  # older than metrics.json, as a finished run left it
+    other = EvalConfig(data=str(pydocs), first_stage="bm25", top_k=3, reranker="tiny")
+    assert run_eval(other, scorer, tmp_path, progress=False)["config"]["top_k"] == 3
+
+
+def test_a_failed_plot_leaves_no_checkpoint_behind(pydocs, reranker, tmp_path, monkeypatch):
+    from rerankd.evaluation import harness
+
+    def broken_plot(report, path):
+        raise RuntimeError("no display")
+
+    monkeypatch.setattr(harness, "plot_gains", broken_plot)
+    config = EvalConfig(data=str(pydocs), first_stage="bm25", top_k=3, reranker="tiny")
+    with pytest.raises(RuntimeError):
+        run_eval(config, library_scorer(reranker), tmp_path, progress=False)
+    assert (tmp_path / "reranked.trec").exists()
+    assert not (tmp_path / "reranked.partial.jsonl").exists()
 
 
 def test_a_run_file_can_be_the_first_stage(pydocs, reranker, tmp_path):

@@ -41,6 +41,8 @@ ECHOED = [
     {"text": "ok", "title": "\ud800"},
     {"text": "ok", "meta": {"tags": ["fine", "\udfff"]}},
     {"text": "ok", "\ud800": "a key"},
+    {"text": "ok", "meta": {"\ud800": 1}},  # a nested key
+    {"text": "ok", "a": [{"b": {"\udc00x": "y"}}]},
 ]
 
 
@@ -52,6 +54,19 @@ def test_a_lone_surrogate_in_any_echoed_field_is_a_422(http, path, document):
     assert reply.status_code == 422, reply.text
     assert "unpaired surrogate" in message_of(path, reply.json())
     assert http.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/rerank", "/v1/rerank", "/v2/rerank"])
+def test_a_document_object_nested_too_deep_to_echo_is_a_422(http, path):
+    """The JSON writer refuses about 255 levels when the document is echoed back."""
+    for nested in ("[" * 300 + "1" + "]" * 300, '{"a":' * 40 + "1" + "}" * 40):
+        body = '{"query": "q", "documents": [{"text": "ok", "m": ' + nested + "}]}"
+        reply = http.post(path, content=body, headers={"content-type": "application/json"})
+        assert reply.status_code == 422, reply.text[:300]
+        assert "deep" in message_of(path, reply.json())
+    shallow = '{"query": "q", "documents": [{"text": "ok", "m": [[{"a": [1]}]]}]}'
+    reply = http.post(path, content=shallow, headers={"content-type": "application/json"})
+    assert reply.status_code == 200
 
 
 def metric(http: httpx.Client, line_start: str) -> float:
@@ -117,6 +132,37 @@ def read_until_closed(sock: socket.socket, limit_s: float = 10.0) -> tuple[bytes
             break
         data += chunk
     return data, time.monotonic() - started
+
+
+def test_headers_over_64_kb_get_431(server, http):
+    """Refused without waiting for their end; the rest of what the client sends may then
+    meet a closed socket (a reset), but never an answer."""
+    headers = b"".join(b"X-Padding-%d: %s\r\n" % (n, b"a" * 1000) for n in range(80))
+    with raw_connection(server) as sock:
+        data = b""
+        try:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+            data, _ = read_until_closed(sock)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    assert data == b"" or data.startswith(b"HTTP/1.1 431"), data[:200]
+    big_but_fine = {"X-Padding": "a" * 30_000}
+    assert http.get("/health", headers=big_but_fine).status_code == 200
+
+
+def test_a_client_that_does_not_read_its_answers_is_cut_off(server, http):
+    """Pipelined requests whose answers fill the socket buffers, never read: the server
+    waits --read-timeout (1 s here) for the client to read, then drops the connection."""
+    with raw_connection(server) as sock:
+        request = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"
+        one_answer = len(http.get("/openapi.json").content)
+        count = 20_000_000 // one_answer + 1  # far more than loopback buffers hold
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(request * min(count, 2000))
+        time.sleep(4)
+        data, _ = read_until_closed(sock)
+    assert len(data) < one_answer * min(count, 2000)
+    assert http.get("/health").status_code == 200
 
 
 def test_a_connection_that_sends_nothing_is_closed(server):
@@ -260,6 +306,20 @@ def test_after_login_the_pages_api_takes_missing_arguments(ui_server):
             event = http.get(f"/ui/gradio_api/call/v2/rank/{call.json()['event_id']}")
             assert event.status_code == 200
             assert "event: complete" in event.text, event.text[:500]
+
+
+def test_the_pages_api_answers_a_wrong_call_with_a_422(ui_server):
+    """Gradio's own route answers these with a plain-text 500 (KeyError, TypeError)."""
+    with ui_server.client() as http:
+        http.post("/ui/login", data={"username": "rerankd", "password": "ui-key"})
+        for path, arguments in (("/ui/gradio_api/call/v2/rank", {"query": "q", "bogus": 1}),
+                                ("/ui/gradio_api/call/v2/nonexistent", {}),
+                                ("/ui/gradio_api/call/nonexistent", {"data": []}),
+                                ("/ui/gradio_api/run/nonexistent", {"data": []})):
+            reply = http.post(path, json=arguments)
+            assert reply.status_code == 422, (path, reply.status_code, reply.text[:300])
+            assert "endpoint name and its arguments" in reply.text
+        assert http.get("/health").status_code == 200
 
 
 def test_the_help_says_how_to_keep_the_key_out_of_ps(capsys):

@@ -711,6 +711,15 @@ def test_xinference_client(target, library):
         model.rerank(DOCS, "")
 
 
+def test_xinference_client_lists_the_served_model(target):
+    # list_models GETs f"{base}/v1/models" and reads response.json()["data"]: with a base
+    # that ends in /v1 that is /v1/v1/models (it once redirected to a single model card).
+    from xinference_client.client.restful.restful_client import Client
+
+    client = Client(target.base, api_key=target.key)
+    assert MODEL in client.list_models()
+
+
 def test_xinference_client_takes_the_served_name_as_uid(target, library):
     # The name /v1/models lists (here "Qwen/Qwen3-Reranker-0.6B") is the uid a user of
     # xinference-client would copy: get_model GETs f"{base}/v1/models/{model_uid}" with the

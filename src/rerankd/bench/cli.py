@@ -8,7 +8,7 @@ import gc
 import json
 import platform
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -163,10 +163,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                                       dtype=DTYPES[dtype_name])
             official.score("warm-up", ["warm-up document"])
             name = f"official {dtype_name}"
-            runs[name], scores[name] = timed_requests(
-                name, workload, tokens,
-                lambda query, documents, recipe=official: recipe.score(query, list(documents)),
-            )
+
+            def official_scorer(query: str, documents: Sequence[str],
+                                recipe: OfficialRecipe = official) -> list[float]:
+                return recipe.score(query, list(documents))
+
+            runs[name], scores[name] = timed_requests(name, workload, tokens, official_scorer)
             del official
             gc.collect()
         reference = runs["official float32"]

@@ -12,8 +12,11 @@ HELP = "the web UI, standalone, against a running server"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", default="http://127.0.0.1:8000", help="rerankd server URL")
-    parser.add_argument("--api-key", default=os.environ.get(env_name("api_key")),
-                        help=f"the server's key (default: ${env_name('api_key')})")
+    parser.add_argument(
+        "--api-key", default=os.environ.get(env_name("api_key")),
+        help=f"the server's key (default: ${env_name('api_key')}). Visible in `ps`: prefer "
+        f"${env_name('api_key')}",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7860)
 

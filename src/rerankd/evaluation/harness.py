@@ -14,7 +14,7 @@ from rerankd.evaluation.beir import Dataset, Run, read_run, top_k, write_run
 from rerankd.evaluation.metrics import evaluate, mean_metrics
 from rerankd.evaluation.retrieval import bm25_run
 from rerankd.evaluation.scorers import Scorer
-from rerankd.extras import pyplot
+from rerankd.extras import pyplot, require
 
 CHECKPOINT = "reranked.partial.jsonl"
 
@@ -72,6 +72,10 @@ def run_eval(
     config: EvalConfig, scorer: Scorer, out_dir: str | Path, *, restart: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
+    # The metrics and the plot come after the reranking: their libraries are checked
+    # before it, not after an hour of work.
+    require("pytrec_eval", "rerankd eval's metrics")
+    pyplot("the per-query gain plot")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _guard_resume(out, config, restart)
@@ -80,6 +84,9 @@ def run_eval(
     write_run(candidates, out / "first_stage.trec", "first-stage")
     reranked = rerank_run(dataset, candidates, scorer, out, progress)
     write_run(reranked, out / "reranked.trec", "rerankd")
+    # The run is whole in reranked.trec now: nothing is left to resume, and a next run
+    # into the same folder, with any settings, starts afresh.
+    (out / CHECKPOINT).unlink(missing_ok=True)
     first = evaluate(dataset.qrels, candidates, config.top_k)
     second = evaluate(dataset.qrels, reranked, config.top_k)
     report = {
@@ -94,9 +101,6 @@ def run_eval(
     }
     (out / "metrics.json").write_text(json.dumps(report, indent=2))
     plot_gains(report, out / "per_query_gain.png")
-    # The run is whole in reranked.trec now: nothing is left to resume, and a next run
-    # into the same folder, with any settings, starts afresh.
-    (out / CHECKPOINT).unlink(missing_ok=True)
     return report
 
 
@@ -110,7 +114,12 @@ def _guard_resume(out: Path, config: EvalConfig, restart: bool) -> None:
     """A checkpoint is only reused for the same data, first stage, depth and reranker."""
     recorded = out / "eval-config.json"
     checkpoint = out / CHECKPOINT
-    if restart and checkpoint.exists():
+    metrics = out / "metrics.json"
+    finished = (
+        checkpoint.exists() and metrics.exists()
+        and checkpoint.stat().st_mtime <= metrics.stat().st_mtime
+    )  # a checkpoint a finished run left behind (earlier versions of rerankd kept it)
+    if (restart or finished) and checkpoint.exists():
         checkpoint.unlink()
     if (
         checkpoint.exists() and recorded.exists()

@@ -4,8 +4,9 @@ Clients parse errors the way their server of origin writes them. On the rerank p
 the TEI and Xinference paths apps check a model with) one body serves them all: TEI's
 ``error``/``error_type`` (Haystack), Cohere's ``message``, and the ``detail`` that Jina
 clients (LangChain, LlamaIndex) and xinference-client read. Elsewhere (/score, /v1/models)
-it is OpenAI/vLLM's ``{"error": {"message", "type", "code"}}``. A 500 never carries
-internal text.
+it is OpenAI/vLLM's ``{"error": {"message", "type", "code"}}``, with the same ``detail``
+beside it (xinference-client lists models at /v1/models). A 500 never carries internal
+text.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def error_body(path: str, status: int, message: str, error_type: str) -> dict[st
     if speaks_rerank_errors(path):
         return {"error": message, "error_type": error_type, "message": message,
                 "detail": message}
-    return {"error": {"message": message, "type": error_type, "param": None, "code": status}}
+    return {"error": {"message": message, "type": error_type, "param": None, "code": status},
+            "detail": message}
 
 
 def error_response(
@@ -107,7 +109,9 @@ def describe_validation_error(
     error: RequestValidationError, content_type: str | None
 ) -> tuple[int, str]:
     """A readable one-line message; 400 for a body that is not JSON at all."""
-    if content_type and "json" not in content_type.lower():
+    if not content_type:
+        return 400, "send the request body as JSON, with Content-Type: application/json"
+    if "json" not in content_type.lower():
         return 400, (
             f"the request body must be JSON, sent with Content-Type: application/json "
             f"(got {content_type.split(';')[0]})"

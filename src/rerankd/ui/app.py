@@ -188,13 +188,17 @@ def mount_ui(app: Any, client: RankingClient, api_key: str | None, path: str = U
     login form of rerankd's own (see login.py), checked before Gradio sees a request."""
     gr = require("gradio", "the web UI")
 
+    from rerankd.ui.api_errors import GradioCallErrors
+
     if api_key:
         from rerankd.ui.login import login_router
 
         app.include_router(login_router(api_key, path))
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app, build_ui(client), path=path, css=TABLE_CSS, footer_links=[], ssr_mode=False,
     )
+    app.add_middleware(GradioCallErrors, ui_path=path)
+    return app
 
 
 def launch_standalone(client: RankingClient, host: str, port: int) -> None:

@@ -139,7 +139,14 @@ class RerankRequest(RerankdOptions):
         )
 
 
-def _check_strings(name: str, value: Any) -> None:
+# Levels of objects and lists within a document object: deep enough for any metadata,
+# well short of what the JSON writer refuses (about 255) when the document is echoed.
+MAX_DOCUMENT_DEPTH = 32
+
+
+def _check_strings(name: str, value: Any, depth: int = 0) -> None:
+    if depth > MAX_DOCUMENT_DEPTH:
+        raise ValueError(f"{name} nests objects and lists more than {MAX_DOCUMENT_DEPTH} deep")
     if isinstance(value, str):
         try:
             check_text(name, value)
@@ -147,11 +154,11 @@ def _check_strings(name: str, value: Any) -> None:
             raise ValueError(str(error)) from None
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_strings(f"{name}.{key}", key)
-            _check_strings(f"{name}.{key}", item)
+            _check_strings(f"a key of {name}", key, depth)  # before it goes into a name
+            _check_strings(f"{name}.{key}", item, depth + 1)
     elif isinstance(value, list):
         for position, item in enumerate(value):
-            _check_strings(f"{name}[{position}]", item)
+            _check_strings(f"{name}[{position}]", item, depth + 1)
 
 
 def _text_parts(index: int, parts: list[Any]) -> str:

@@ -16,10 +16,20 @@ router = APIRouter(tags=["system"])
 XINFERENCE_PREFIXES = ("/v1", "/v1/v1")
 
 
-@router.get("/", include_in_schema=False)
-async def home(request: Request) -> RedirectResponse:
-    """The web UI when it is served, else the API docs."""
-    return RedirectResponse("/ui/" if request.app.state.settings.server.ui else "/docs")
+@router.get("/", include_in_schema=False, response_model=None)
+async def home(request: Request) -> Response:
+    """The web UI when it is served, else the API docs; behind an API key without the UI,
+    where a browser cannot open the docs, a note of what is where."""
+    server = request.app.state.settings.server
+    if server.ui or not server.api_key:
+        return RedirectResponse("/ui/" if server.ui else "/docs")
+    return JSONResponse({
+        "service": "rerankd",
+        "message": "every route but /health needs `Authorization: Bearer <API key>`; the "
+        "API is described at /docs and /openapi.json (with the key), and `rerankd serve "
+        "--ui` adds a web page with a login form",
+        "health": "/health", "docs": "/docs",
+    })
 
 
 @router.get("/health", summary="Ready (200) once the model is loaded and warmed up, else 503")
@@ -54,15 +64,18 @@ def model_card(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/models", summary="The served model (OpenAI shape)")
 async def models(request: Request) -> dict[str, object]:
+    """The served model (OpenAI shape)."""
     return {"object": "list", "data": [model_card(request)]}
 
 
 async def one_model(model_uid: str, request: Request) -> dict[str, Any]:
     """Any model uid describes the one served model (the rerank routes, like Xinference's,
     take the model as a name): a uid like "Qwen/Qwen3-Reranker-0.6B" is not one Dify
-    accepts, so the name cannot be required to match."""
+    accepts, so the name cannot be required to match. No uid (``/v1/models/``) is the
+    list."""
+    if not model_uid:
+        return await models(request)
     return model_card(request)
 
 
@@ -73,6 +86,10 @@ async def cluster_auth(request: Request) -> dict[str, bool]:
 
 for prefix in XINFERENCE_PREFIXES:
     primary = prefix == "/v1"
+    router.add_api_route(
+        f"{prefix}/models", models, methods=["GET"], include_in_schema=primary,
+        summary="The served model (OpenAI shape)",
+    )
     router.add_api_route(
         f"{prefix}/models/{{model_uid:path}}", one_model, methods=["GET"],
         include_in_schema=primary, summary="The served model (Xinference: model_type rerank)",
