@@ -69,7 +69,7 @@ def build_ui(client: RankingClient) -> Any:
         custom: str | None, top_n: float | None, max_length: float | None,
         long_docs: str | None,
     ) -> tuple[str, str, str, Any, Any]:
-        """Also the page's API (/gradio_api/call/v2/rank): any argument may be missing."""
+        """Also the page's API (/gradio_api/call/.../rank): any argument may be missing."""
         documents = documents_from_text(documents_text or "")
         try:
             if not (query or "").strip():
