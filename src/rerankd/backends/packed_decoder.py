@@ -23,7 +23,8 @@ Precision: GEMM inputs and attention run in the model dtype (bf16: AMX on Sapphi
 and later, AVX512_BF16 on Zen 4/5); the residual stream, the norms, RoPE and the score
 stay fp32, which keeps bf16 within about 3e-3 of the fp32 recipe (a bf16 residual stream
 doubles that). ``int8``: per-channel int8 weights and per-token int8 activations on
-oneDNN's int8 GEMM (VNNI/AMX-int8 where the CPU has them).
+oneDNN's int8 GEMM (VNNI/AMX-int8 where the CPU has them; 7-bit activations elsewhere),
+but for the MLP's down projection, which stays fp32.
 """
 
 from __future__ import annotations
@@ -284,6 +285,15 @@ class PackedDecoder:
     def _linear(self, weight: torch.Tensor) -> Linear:
         return Linear(weight.to(self.device), self.dtype, self.kernel)
 
+    def _down_linear(self, weight: torch.Tensor) -> Linear:
+        """The MLP's down projection. Under int8 it stays in full precision: its input,
+        SiLU(gate) * up, carries outliers that per-token int8 cannot hold (on the 0.6B
+        shape: Spearman 0.972 -> 0.986 against fp32, max |diff| 0.029 -> 0.019, at the
+        same speed on an AVX2 CPU)."""
+        if self.kernel != "int8":
+            return self._linear(weight)
+        return Linear(weight.to(self.device), torch.float32, cpu_linear_kernel(torch.float32))
+
     def _layer(self, layer: Any) -> Layer:
         attention, mlp = layer.self_attn, layer.mlp
         return Layer(
@@ -298,7 +308,7 @@ class PackedDecoder:
             gate_up=None if self.post_ops else self._linear(
                 torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight])
             ),
-            down=self._linear(mlp.down_proj.weight),
+            down=self._down_linear(mlp.down_proj.weight),
             gate=self._linear(mlp.gate_proj.weight) if self.post_ops else None,
             up=self._linear(mlp.up_proj.weight) if self.post_ops else None,
         )

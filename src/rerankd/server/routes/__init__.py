@@ -1,1 +1,2 @@
-"""One router per task: rerank (seed/TEI), cohere (Cohere/Jina), score (vLLM), system."""
+"""One router per task: rerank (every rerank dialect on every rerank path), score (vLLM),
+system (health, models, model checks, metrics)."""
