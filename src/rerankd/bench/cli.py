@@ -88,9 +88,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         f"{tokens} prompt tokens")
 
     # Each --dtype as the library resolves it ("auto" follows the hardware).
-    library = {library_run(dtype=dtype): dtype for dtype in args.dtype or ["auto"]}
+    library = [library_run(dtype=dtype) for dtype in args.dtype or ["auto"]]
     dtypes = [name.removeprefix("rerankd ") for name in library]
-    first, dtype = next(iter(library)), dtypes[0]
+    first, dtype = library[0], dtypes[0]
     for mode in args.quantize:
         name = library_run(dtype=dtype, quantize=mode)
         results[f"{mode}_vs_{dtype}"] = {
@@ -157,8 +157,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         # fp32 first: the yardstick of every run's max |diff|; then each other dtype, for
         # ratios at equal precision.
         for dtype_name in dict.fromkeys(["float32", *dtypes]):
-            if dtype_name not in DTYPES:  # int8 rows have no official counterpart
-                continue
             official = OfficialRecipe(str(model_dir), max_length=args.max_length,
                                       dtype=DTYPES[dtype_name])
             official.score("warm-up", ["warm-up document"])
