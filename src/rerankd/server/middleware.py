@@ -216,6 +216,11 @@ class BodyLimitMiddleware:
         except _TooLarge:
             await self._refuse(scope, receive, send, 413, self._too_large(), "payload_too_large")
             return
+        if body and _header(scope, b"content-type") is None:
+            # Every API here takes JSON: a raw client that names no type means JSON (FastAPI
+            # versions differ on such a body: parsed, or refused as no object).
+            scope = {**scope, "headers": [*scope["headers"],
+                                          (b"content-type", b"application/json")]}
         replayed = False
 
         async def replay() -> Any:
